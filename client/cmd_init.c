@@ -1,0 +1,90 @@
+/*
+ * cmd_init.c - `wicket init`: create an establishment's store in DIR.
+ */
+#include "cli.h"
+#include "catalogue.h"
+#include "error.h"
+#include "site.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const wk_opt init_opts[] = {
+	{ WK_OPT_STR, "site", "CODE", "establishment code, e.g. LEI (required)" },
+	{ WK_OPT_STR, "name", "NAME", "establishment name, e.g. \"HMP Leeds\" (required)" },
+	{ WK_OPT_STR, "category", "CAT", "category, e.g. B, C, D, YOI (required)" },
+	{ WK_OPT_STR, "function", "FUNCTION", "function, e.g. reception, training, resettlement (required)" },
+	{ WK_OPT_STR, "stage", "N", "current regime stage: 4, 3, 2 or 1 (default 3)" },
+	{ WK_OPT_STR, "device", "CODE", "this device's code (default: generated)" },
+	{ WK_OPT_STR, "person", "NAME", "who works on this device by default (required)" },
+	WK_OPTS_END
+};
+
+static int cmd_init(wk_cli *cli)
+{
+	wk_site_options o = WK_SITE_OPTIONS_INIT;
+	wk_store *st = NULL;
+	char path[4096], dir[4096];
+	const char *stage = wk_cli_opt(cli, "stage");
+
+	o.site = wk_cli_opt(cli, "site");
+	o.name = wk_cli_opt(cli, "name");
+	o.category = wk_cli_opt(cli, "category");
+	o.function = wk_cli_opt(cli, "function");
+	o.device = wk_cli_opt(cli, "device");
+	o.person = wk_cli_opt(cli, "person");
+	o.policy_dir = wk_cli_policy_dir();
+	if (!o.site || !o.name || !o.category || !o.function || !o.person)
+		return wk_cli_usage(cli, "init needs --site, --name, --category, --function and --person");
+	if (stage) {
+		if (strlen(stage) != 1 || stage[0] < '1' || stage[0] > '4')
+			return wk_cli_usage(cli, "--stage must be 4, 3, 2 or 1");
+		o.stage = stage[0] - '0';
+	}
+	if (mkdir(cli->dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "wicket: cannot create directory '%s': %s\n", cli->dir, strerror(errno));
+		return WK_EXIT_FAIL;
+	}
+	snprintf(dir, sizeof(dir), "%s/.wicket", cli->dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "wicket: cannot create directory '%s': %s\n", dir, strerror(errno));
+		return WK_EXIT_FAIL;
+	}
+	wk_cli_store_path(cli, path, sizeof(path));
+	if (wk_site_init(&st, path, &o) < 0)
+		return wk_cli_fail(cli);
+	wk_store_close(st);
+	printf("initialised establishment %s (%s) in %s\n", o.site, o.name, cli->dir);
+	return WK_EXIT_OK;
+}
+
+static const wk_opt no_opts[] = { WK_OPTS_END };
+
+static int cmd_catalogue_load(wk_cli *cli, void *arg)
+{
+	int *added = arg;
+
+	return wk_catalogue_load(cli->store, wk_cli_policy_dir(), added);
+}
+
+static int cmd_edm_load(wk_cli *cli)
+{
+	int added = 0, rc = wk_cli_write(cli, cmd_catalogue_load, &added);
+
+	if (rc == WK_EXIT_OK)
+		printf("%d new national document%s loaded\n", added, added == 1 ? "" : "s");
+	return rc;
+}
+
+const wk_command wk_cmd_init[] = {
+	{ "init", NULL, "create an establishment's store in DIR (see -C)", cmd_init, init_opts, 0, 0, 0,
+	  "The store is DIR/.wicket/store.db. The national catalogue is loaded from the installed\n"
+	  "policies (or WICKET_POLICY_DIR)." },
+	{ "edm load", NULL, "load new versions of the national catalogue", cmd_edm_load, no_opts, 0, 0,
+	  WK_CMD_STORE | WK_CMD_WRITE,
+	  "Loading is idempotent. A new EDM version is added beside the old one; plans keep the\n"
+	  "version they were built from and their assessments are never overwritten." },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
+};

@@ -1,0 +1,99 @@
+/*
+ * cmd_util.c - what every command shares: printing, the write transaction,
+ * where the store and the policies live.
+ */
+#include "cli.h"
+#include "error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void wk_cli_store_path(const wk_cli *cli, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/.wicket/store.db", cli->dir);
+}
+
+const char *wk_cli_policy_dir(void)
+{
+	static char path[4096];
+	const char *env = getenv("WICKET_POLICY_DIR");
+	char exe[4096];
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	/* Installed layout: <prefix>/bin/wicket and <prefix>/share/wicket/policies. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/../share/wicket/policies", exe);
+			if (access(path, R_OK) == 0)
+				return path;
+			/* A build tree inside the source tree: <src>/build/wicket. */
+			snprintf(path, sizeof(path), "%s/../policies", exe);
+			if (access(path, R_OK) == 0)
+				return path;
+		}
+	}
+	return WICKET_POLICY_DIR;
+}
+
+int wk_cli_print_json(json_t *json)
+{
+	char *s;
+
+	if (!json) {
+		fprintf(stderr, "wicket: out of memory\n");
+		return WK_EXIT_FAIL;
+	}
+	s = json_dumps(json, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	json_decref(json);
+	if (!s) {
+		fprintf(stderr, "wicket: out of memory\n");
+		return WK_EXIT_FAIL;
+	}
+	puts(s);
+	free(s);
+	return WK_EXIT_OK;
+}
+
+void wk_cli_print_fields(const json_t *obj, const char *const *keys, const char *const *labels)
+{
+	size_t i;
+
+	for (i = 0; keys[i]; i++) {
+		json_t *v = json_object_get(obj, keys[i]);
+		const char *label = labels ? labels[i] : keys[i];
+
+		if (json_is_string(v))
+			printf("%-18s %s\n", label, json_string_value(v));
+		else if (json_is_integer(v))
+			printf("%-18s %lld\n", label, (long long)json_integer_value(v));
+		else if (json_is_true(v))
+			printf("%-18s yes\n", label);
+		else if (json_is_false(v))
+			printf("%-18s no\n", label);
+		else
+			printf("%-18s -\n", label);
+	}
+}
+
+int wk_cli_write(wk_cli *cli, int (*fn)(wk_cli *cli, void *arg), void *arg)
+{
+	int rc;
+
+	if ((rc = wk_store_begin(cli->store)) < 0)
+		return wk_cli_fail(cli);
+	rc = fn(cli, arg);
+	if (rc == 0)
+		rc = wk_store_commit(cli->store);
+	if (rc < 0) {
+		wk_store_rollback(cli->store);
+		return wk_cli_fail(cli);
+	}
+	return WK_EXIT_OK;
+}

@@ -1,0 +1,342 @@
+/*
+ * entity.c - the registry of domain tables and their fields, and the one
+ * place that writes domain rows and their operations. See entity.h.
+ */
+#include "entity.h"
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+typedef struct {
+	const char *name;
+	const char *const *fields; /* NULL-terminated; the id column is implicit */
+} entity_def;
+
+#define FIELDS(...) (const char *const[]){ __VA_ARGS__, NULL }
+
+static const entity_def entities[] = {
+	{ "national_doc", FIELDS("kind", "code", "version", "title", "sha256", "doc") },
+	{ "establishment", FIELDS("name", "category", "function", "current_stage") },
+	{ "plan", FIELDS("establishment", "edm", "title", "current_stage", "target_stage", "status") },
+	{ "assessment", FIELDS("plan", "baseline", "status", "local_arrangement", "owner",
+	                       "target_date", "evidence", "rationale") },
+	{ "inspection", FIELDS("title", "inspectorate", "report_published", "plan_submitted") },
+	{ "recommendation", FIELDS("inspection", "number", "position", "addressee", "text",
+	                           "text_missing", "response", "reason_category",
+	                           "part_implemented", "response_text", "note") },
+	{ "action", FIELDS("recommendation", "assessment", "position", "text", "owner",
+	                   "target_date", "target_text", "status", "completion_date") },
+	{ "action_revision", FIELDS("action", "previous_date", "target_date", "reason", "recorded_at") },
+	{ "progress", FIELDS("action", "recorded_at", "text", "person") },
+	{ "decision", FIELDS("plan", "decided_on", "recorded_at", "decision", "rationale", "who") },
+};
+
+static const entity_def *find_entity(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++)
+		if (strcmp(entities[i].name, name) == 0)
+			return &entities[i];
+	return NULL;
+}
+
+static int has_field(const entity_def *e, const char *field)
+{
+	const char *const *f;
+
+	for (f = e->fields; *f; f++)
+		if (strcmp(*f, field) == 0)
+			return 1;
+	return 0;
+}
+
+int wk_entity_known(const char *entity, const char *field)
+{
+	const entity_def *e = find_entity(entity);
+
+	return e && (!field || has_field(e, field));
+}
+
+static int check_names(const char *entity, const char *field)
+{
+	const entity_def *e = find_entity(entity);
+
+	if (!e)
+		return wk_error_set(WK_EINVALID, "unknown record type '%s'", entity);
+	if (field && !has_field(e, field))
+		return wk_error_set(WK_EINVALID, "record type '%s' has no field '%s'", entity, field);
+	return 0;
+}
+
+/* The actor is kept in the store's meta cache: person and device of this command. */
+static _Thread_local char actor_person[256];
+static _Thread_local char actor_device[64];
+
+int wk_entity_set_actor(wk_store *st, const char *person, const char *device)
+{
+	(void)st;
+	if (!person || !*person)
+		return wk_error_set(WK_EINVALID, "no person is set: give --person NAME or set it with 'wicket init --person'");
+	if (strlen(person) >= sizeof(actor_person))
+		return wk_error_set(WK_EINVALID, "person name is too long (at most %zu bytes)", sizeof(actor_person) - 1);
+	if (!device || !*device || strlen(device) >= sizeof(actor_device))
+		return wk_error_set(WK_EINVALID, "this store has no valid device code");
+	snprintf(actor_person, sizeof(actor_person), "%s", person);
+	snprintf(actor_device, sizeof(actor_device), "%s", device);
+	return 0;
+}
+
+int64_t wk_hlc_make(int64_t millis, int counter)
+{
+	return (millis << 16) | (counter & 0xffff);
+}
+
+int64_t wk_hlc_millis(int64_t hlc)
+{
+	return hlc >> 16;
+}
+
+int wk_hlc_counter(int64_t hlc)
+{
+	return (int)(hlc & 0xffff);
+}
+
+/* The next clock value: after every operation this store holds, and not before now. */
+static int hlc_next(wk_store *st, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	struct timeval tv;
+	int64_t now, last = 0;
+	int rc;
+
+	if ((rc = wk_store_prepare(st, &s, "SELECT max(hlc) FROM op")) < 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		last = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return wk_store_fail(st, rc, "cannot read the clock");
+	gettimeofday(&tv, NULL);
+	now = wk_hlc_make((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, 0);
+	*out = now > last ? now : last + 1;
+	return 0;
+}
+
+static int record(wk_store *st, int64_t hlc, const char *device, const char *person,
+                  const char *entity, const char *id, const char *kind,
+                  const char *field, const char *oldv, const char *newv)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = wk_store_prepare(st, &s,
+	        "INSERT INTO op(hlc, device, person, entity, entity_id, kind, field, old_value, new_value) "
+	        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, hlc);
+	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, person, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, oldv, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, newv, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot record the change");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int actor_ok(void)
+{
+	if (!actor_person[0] || !actor_device[0])
+		return wk_error_set(WK_EUSAGE, "no person or device set for this change");
+	return 0;
+}
+
+static int row_insert(wk_store *st, const char *entity, const char *id)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[128];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO %s(id) VALUES (?)", entity);
+	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		rc = wk_error_set(WK_EEXISTS, "%s '%s' already exists", entity, id);
+	else
+		rc = wk_store_fail(st, rc, "cannot save the change");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int row_update(wk_store *st, const char *entity, const char *id,
+                      const char *field, const char *value)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[160];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ? WHERE id = ?", entity, field);
+	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_changes(wk_store_db(st)) == 1 ? 0 :
+			wk_error_set(WK_ENOTFOUND, "%s '%s' does not exist", entity, id);
+	else if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		rc = wk_error_set(WK_EINVALID, "%s '%s': %s refers to a record that does not exist",
+		                  entity, id, field);
+	else
+		rc = wk_store_fail(st, rc, "cannot save the change");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int wk_entity_create(wk_store *st, const char *entity, const char *id)
+{
+	int64_t hlc;
+	int rc;
+
+	if ((rc = check_names(entity, NULL)) < 0 || (rc = actor_ok()) < 0)
+		return rc;
+	if (!id || !*id)
+		return wk_error_set(WK_EINVALID, "a %s needs an id", entity);
+	if ((rc = row_insert(st, entity, id)) < 0 || (rc = hlc_next(st, &hlc)) < 0)
+		return rc;
+	return record(st, hlc, actor_device, actor_person, entity, id, "create", NULL, NULL, NULL);
+}
+
+int wk_entity_get(wk_store *st, const char *entity, const char *id,
+                  const char *field, char **out)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[160];
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_names(entity, field)) < 0)
+		return rc;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE id = ?", field, entity);
+	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		rc = 0;
+		if (v && !(*out = strdup(v)))
+			rc = wk_error_set(WK_ELIMIT, "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rc = wk_error_set(WK_ENOTFOUND, "%s '%s' does not exist", entity, id);
+	} else {
+		rc = wk_store_fail(st, rc, "cannot read the record");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int wk_entity_exists(wk_store *st, const char *entity, const char *id)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[128];
+	int rc;
+
+	if ((rc = check_names(entity, NULL)) < 0)
+		return rc;
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?", entity);
+	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the record");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int wk_entity_set(wk_store *st, const char *entity, const char *id,
+                  const char *field, const char *value)
+{
+	char *old = NULL;
+	int64_t hlc;
+	int rc;
+
+	if ((rc = actor_ok()) < 0 || (rc = wk_entity_get(st, entity, id, field, &old)) < 0)
+		return rc;
+	if (same(old, value))
+		goto out;
+	if ((rc = row_update(st, entity, id, field, value)) < 0 || (rc = hlc_next(st, &hlc)) < 0)
+		goto out;
+	rc = record(st, hlc, actor_device, actor_person, entity, id, "set", field, old, value);
+out:
+	free(old);
+	return rc;
+}
+
+int wk_entity_set_int(wk_store *st, const char *entity, const char *id,
+                      const char *field, long long value)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lld", value);
+	return wk_entity_set(st, entity, id, field, v);
+}
+
+int wk_entity_apply(wk_store *st, const wk_op *op)
+{
+	int rc;
+
+	if ((rc = check_names(op->entity, op->field)) < 0)
+		return rc;
+	if (strcmp(op->kind, "create") == 0) {
+		rc = row_insert(st, op->entity, op->entity_id);
+	} else if (strcmp(op->kind, "set") == 0 && op->field) {
+		rc = row_update(st, op->entity, op->entity_id, op->field, op->new_value);
+	} else {
+		return wk_error_set(WK_EINVALID, "unknown operation kind '%s'", op->kind);
+	}
+	if (rc < 0)
+		return rc;
+	return record(st, op->hlc, op->device, op->person, op->entity, op->entity_id,
+	              op->kind, op->field, op->old_value, op->new_value);
+}
+
+int wk_entity_new_id(wk_store *st, char letter, char *out, size_t size)
+{
+	char key[32], *cur = NULL, next[32];
+	long long n;
+	int rc;
+
+	if ((rc = actor_ok()) < 0)
+		return rc;
+	snprintf(key, sizeof(key), "counter.%c", letter);
+	if ((rc = wk_store_meta_get(st, key, &cur)) < 0)
+		return rc;
+	n = cur ? atoll(cur) + 1 : 1;
+	free(cur);
+	snprintf(next, sizeof(next), "%lld", n);
+	if ((rc = wk_store_meta_set(st, key, next)) < 0)
+		return rc;
+	snprintf(out, size, "%s-%c%lld", actor_device, letter, n);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * query.c - JSON-valued and integer-valued reads. See query.h.
+ */
+#include "query.h"
+#include "error.h"
+
+static int run(wk_store *st, const char *const *args, int nargs, const char *sql,
+               sqlite3_stmt **out)
+{
+	int rc, i;
+
+	if ((rc = wk_store_prepare(st, out, sql)) < 0)
+		return rc;
+	for (i = 0; i < nargs; i++)
+		sqlite3_bind_text(*out, i + 1, args[i], -1, SQLITE_STATIC);
+	rc = sqlite3_step(*out);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return wk_store_fail(st, rc, "cannot read store");
+}
+
+int wk_query_json(wk_store *st, const char *const *args, int nargs, const char *sql, json_t **out)
+{
+	sqlite3_stmt *s = NULL;
+	json_error_t jerr;
+	const char *text;
+	int rc;
+
+	*out = NULL;
+	rc = run(st, args, nargs, sql, &s);
+	if (rc == 1) {
+		text = (const char *)sqlite3_column_text(s, 0);
+		if (!text) {
+			rc = WK_ENOTFOUND;
+		} else {
+			*out = json_loads(text, JSON_DECODE_ANY, &jerr);
+			rc = *out ? 0 : wk_error_set(WK_ECORRUPT, "store holds unreadable data: %s", jerr.text);
+		}
+	} else if (rc == 0) {
+		rc = WK_ENOTFOUND;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int wk_query_int(wk_store *st, const char *const *args, int nargs, const char *sql, long long *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = 0;
+	rc = run(st, args, nargs, sql, &s);
+	if (rc == 1) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}

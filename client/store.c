@@ -1,0 +1,332 @@
+/*
+ * store.c - opening, creating, migrating and locking the local store.
+ * See store.h. The only file that turns SQLite result codes into wk codes.
+ */
+#include "store.h"
+#include "schema.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How long a write waits for another process before giving up. */
+#define WK_STORE_BUSY_MS 2000
+
+struct wk_store {
+	sqlite3 *db;
+	char *path;
+};
+
+sqlite3 *wk_store_db(wk_store *st)
+{
+	return st->db;
+}
+
+const char *wk_store_path(const wk_store *st)
+{
+	return st->path;
+}
+
+int wk_store_fail(wk_store *st, int rc, const char *doing)
+{
+	const char *path = st ? st->path : "?";
+	const char *detail = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return wk_error_set(WK_ELOCKED,
+			"%s: store '%s' is locked by another process; wait for it to finish and try again",
+			doing, path);
+	case SQLITE_READONLY:
+		return wk_error_set(WK_EREADONLY,
+			"%s: store '%s' is read-only; check the file's permissions and the disk (nothing was changed)",
+			doing, path);
+	case SQLITE_FULL:
+		return wk_error_set(WK_ENOSPACE,
+			"%s: the disk holding store '%s' is full; free some space and try again (nothing was changed)",
+			doing, path);
+	case SQLITE_CORRUPT:
+		return wk_error_set(WK_ECORRUPT,
+			"%s: store '%s' is damaged (%s); restore it from a backup",
+			doing, path, detail);
+	case SQLITE_NOTADB:
+		return wk_error_set(WK_ENOTSTORE,
+			"%s: '%s' is not a wicket store (not an SQLite database)", doing, path);
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		return wk_error_set(WK_EIO, "%s: cannot access store '%s': %s", doing, path, detail);
+	case SQLITE_CONSTRAINT:
+		return wk_error_set(WK_ECONFLICT, "%s: %s", doing, detail);
+	case SQLITE_NOMEM:
+		return wk_error_set(WK_ELIMIT, "%s: out of memory", doing);
+	default:
+		return wk_error_set(WK_ERROR, "%s: store '%s': %s", doing, path, detail);
+	}
+}
+
+int wk_store_prepare(wk_store *st, sqlite3_stmt **out, const char *sql)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+
+	if (rc != SQLITE_OK) {
+		*out = NULL;
+		return wk_store_fail(st, rc, "cannot read store");
+	}
+	return 0;
+}
+
+int wk_store_exec(wk_store *st, const char *sql, const char *doing)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : wk_store_fail(st, rc, doing);
+}
+
+static int pragma_int(wk_store *st, const char *sql, int *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = wk_store_prepare(st, &s, sql);
+
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int(s, 0);
+		rc = 0;
+	} else {
+		rc = wk_store_fail(st, rc, "cannot read store");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int wk_store_schema_version(wk_store *st)
+{
+	int v = -1;
+
+	pragma_int(st, "PRAGMA user_version", &v);
+	return v;
+}
+
+int wk_store_begin(wk_store *st)
+{
+	return wk_store_exec(st, "BEGIN IMMEDIATE", "cannot start a change");
+}
+
+int wk_store_commit(wk_store *st)
+{
+	return wk_store_exec(st, "COMMIT", "cannot save the change");
+}
+
+void wk_store_rollback(wk_store *st)
+{
+	if (st && st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void wk_store_close(wk_store *st)
+{
+	if (!st)
+		return;
+	if (st->db) {
+		wk_store_rollback(st);
+		sqlite3_close_v2(st->db);
+	}
+	free(st->path);
+	free(st);
+}
+
+static int configure(wk_store *st)
+{
+	int rc;
+
+	sqlite3_busy_timeout(st->db, WK_STORE_BUSY_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	/*
+	 * The schema's triggers call the JSON functions, which SQLite 3.40 does
+	 * not mark innocuous, so the schema stays trusted; defensive mode still
+	 * forbids writable_schema and other ways to corrupt the file by SQL.
+	 */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	rc = wk_store_exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
+	                   "cannot configure store");
+	return rc;
+}
+
+static int migrate(wk_store *st, int from)
+{
+	char sql[64];
+	int v, rc;
+
+	for (v = from; v < wk_schema_count; v++) {
+		if ((rc = wk_store_begin(st)) < 0)
+			return rc;
+		rc = wk_store_exec(st, wk_schema_migrations[v], "cannot upgrade store");
+		if (rc == 0) {
+			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v + 1);
+			rc = wk_store_exec(st, sql, "cannot upgrade store");
+		}
+		if (rc == 0)
+			rc = wk_store_commit(st);
+		if (rc < 0) {
+			wk_store_rollback(st);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int store_alloc(wk_store **out, const char *path)
+{
+	wk_store *st = calloc(1, sizeof(*st));
+
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
+		return wk_error_set(WK_ELIMIT, "out of memory");
+	}
+	*out = st;
+	return 0;
+}
+
+int wk_store_open(wk_store **out, const char *path)
+{
+	wk_store *st = NULL;
+	struct stat sb;
+	int rc, appid = 0, version = 0;
+
+	*out = NULL;
+	if (stat(path, &sb) != 0)
+		return wk_error_set(WK_ENOTFOUND, "no wicket store at '%s'; run 'wicket init' first", path);
+	if (!S_ISREG(sb.st_mode))
+		return wk_error_set(WK_ENOTSTORE, "'%s' is not a wicket store (not a regular file)", path);
+	if ((rc = store_alloc(&st, path)) < 0)
+		return rc;
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = wk_store_fail(st, rc, "cannot open store");
+		goto fail;
+	}
+	if ((rc = configure(st)) < 0)
+		goto fail;
+	if ((rc = pragma_int(st, "PRAGMA application_id", &appid)) < 0)
+		goto fail;
+	if (appid != WK_STORE_APPLICATION_ID) {
+		rc = wk_error_set(WK_ENOTSTORE, "'%s' is not a wicket store (an SQLite database of another program)", path);
+		goto fail;
+	}
+	if ((rc = pragma_int(st, "PRAGMA user_version", &version)) < 0)
+		goto fail;
+	if (version > wk_schema_count) {
+		rc = wk_error_set(WK_EVERSION,
+			"store '%s' has schema version %d, newer than this wicket understands (%d); upgrade wicket",
+			path, version, wk_schema_count);
+		goto fail;
+	}
+	if (version < wk_schema_count && (rc = migrate(st, version)) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	wk_store_close(st);
+	return rc;
+}
+
+int wk_store_create(wk_store **out, const char *path)
+{
+	wk_store *st = NULL;
+	char sql[64];
+	int rc;
+
+	*out = NULL;
+	if (access(path, F_OK) == 0)
+		return wk_error_set(WK_EEXISTS, "a store already exists at '%s'", path);
+	if ((rc = store_alloc(&st, path)) < 0)
+		return rc;
+	rc = sqlite3_open_v2(path, &st->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = wk_store_fail(st, rc, "cannot create store");
+		goto fail;
+	}
+	if ((rc = configure(st)) < 0)
+		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", WK_STORE_APPLICATION_ID);
+	if ((rc = wk_store_exec(st, "PRAGMA journal_mode=WAL", "cannot create store")) < 0 ||
+	    (rc = wk_store_exec(st, sql, "cannot create store")) < 0)
+		goto fail;
+	if ((rc = migrate(st, 0)) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	wk_store_close(st);
+	unlink(path);
+	return rc;
+}
+
+int wk_store_meta_get(wk_store *st, const char *key, char **out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = wk_store_prepare(st, &s, "SELECT value FROM meta WHERE key = ?")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		if (v && !(*out = strdup(v)))
+			rc = wk_error_set(WK_ELIMIT, "out of memory");
+		else
+			rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = wk_store_fail(st, rc, "cannot read store settings");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int wk_store_meta_set(wk_store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = wk_store_prepare(st, &s,
+	        "INSERT INTO meta(key, value) VALUES(?, ?) "
+	        "ON CONFLICT(key) DO UPDATE SET value = excluded.value")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot save store settings");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int wk_store_check(wk_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = wk_store_prepare(st, &s, "PRAGMA integrity_check")) < 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		rc = v && strcmp(v, "ok") == 0 ? 0 :
+			wk_error_set(WK_ECORRUPT, "store '%s' is damaged: %s; restore it from a backup",
+			             st->path, v ? v : "?");
+	} else {
+		rc = wk_store_fail(st, rc, "cannot check store");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
