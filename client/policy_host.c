@@ -449,7 +449,10 @@ static int host_msgh(lua_State *L)
 		                      lua_typename(L, lua_type(L, 1)));
 		break;
 	}
-	push_located(L, msg, where);
+	if (strncmp(msg, "policy '", 8) == 0)
+		lua_pushstring(L, msg); /* already located by the host */
+	else
+		push_located(L, msg, where);
 	return 1;
 }
 

@@ -66,6 +66,8 @@ typedef struct wk_policy_host {
 	char violation[512];     /* sticky autonomy violation, "" when none */
 	const char *cur_script;  /* name of the script whose code runs now */
 	const char *today;       /* "YYYY-MM-DD" or NULL */
+	const wk_policy_script *scripts; /* the scripts of this evaluation */
+	size_t nscripts;
 } wk_policy_host;
 
 /* policy_host.c */
@@ -86,11 +88,12 @@ void wk_pattern_install(lua_State *L, int string_table);
 
 /* policy_json.c */
 int wk_json_from_lua(lua_State *L);   /* lua_CFunction: (value, wk_buf*) -> () */
-int wk_json_to_lua(lua_State *L);     /* lua_CFunction: (json_t*) -> table */
+void wk_json_push(lua_State *L, void *json); /* a json_t; raises on caps */
 void wk_json_object_mark(lua_State *L, int idx);
 
 /* policy_api.c */
 void wk_api_push(lua_State *L, int script_index);
-int wk_api_init(lua_State *L);
+void wk_api_prelude(lua_State *L, const char *name);
+int wk_api_init(lua_State *L);         /* lua_CFunction */
 
 #endif

@@ -376,9 +376,7 @@ static void push_json(lua_State *L, json_t *v, int depth)
 	}
 }
 
-/* lua_CFunction: (lightuserdata json_t) -> value. */
-int wk_json_to_lua(lua_State *L)
+void wk_json_push(lua_State *L, void *json)
 {
-	push_json(L, lua_touserdata(L, 1), 0);
-	return 1;
+	push_json(L, json, 0);
 }
