@@ -208,7 +208,7 @@ static const wk_command *lookup(int argc, char **argv, int *used)
 }
 
 /* Lists what follows a command-family word, for `wicket plan` alone. */
-static int family_help(const char *word)
+static int family_help(const char *word, const char *sub)
 {
 	size_t i;
 	const wk_command *c;
@@ -218,6 +218,8 @@ static int family_help(const char *word)
 	for (i = 0; i < NFAMILIES; i++)
 		for (c = families[i]; c->name; c++)
 			if (strncmp(c->name, word, n) == 0 && c->name[n] == ' ') {
+				if (!found && sub)
+					fprintf(stderr, "wicket: '%s %s' is not a wicket command\n", word, sub);
 				if (!found)
 					fprintf(stderr, "usage: wicket %s SUBCOMMAND\n\nsubcommands:\n", word);
 				fprintf(stderr, "  %-24s %s\n", c->name, c->summary);
@@ -282,7 +284,9 @@ int main(int argc, char **argv)
 	}
 	cli.cmd = lookup(argc - i, argv + i, &used);
 	if (!cli.cmd) {
-		if (family_help(argv[i]))
+		if (i + 1 < argc && family_help(argv[i], argv[i + 1]))
+			return WK_EXIT_USAGE;
+		if (i + 1 >= argc && family_help(argv[i], NULL))
 			return WK_EXIT_USAGE;
 		return wk_cli_usage(NULL, "'%s' is not a wicket command", argv[i]);
 	}

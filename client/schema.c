@@ -120,5 +120,19 @@ static const char migration1[] =
 	"  decided_on TEXT, recorded_at TEXT, decision TEXT, rationale TEXT, who TEXT\n"
 	");\n";
 
-const char *const wk_schema_migrations[] = { migration1 };
+/*
+ * Migration 2: policy scripts as store content. National rules and each
+ * establishment's scripts are versioned records, so installing or changing
+ * one is an operation like any other (it syncs and is audited), and every
+ * policy result can name the exact script versions that produced it.
+ */
+static const char migration2[] =
+	"CREATE TABLE policy_script (\n"
+	"  id TEXT PRIMARY KEY,\n"          /* 'national/rules.lua', 'sites/LEI/rules.lua' */
+	"  kind TEXT,\n"                    /* 'national' or 'site' */
+	"  version INTEGER,\n"              /* 1, 2, ...: goes up with each change */
+	"  sha256 TEXT, source TEXT, installed_at TEXT\n"
+	");\n";
+
+const char *const wk_schema_migrations[] = { migration1, migration2 };
 const int wk_schema_count = (int)(sizeof(wk_schema_migrations) / sizeof(wk_schema_migrations[0]));

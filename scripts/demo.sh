@@ -29,7 +29,7 @@ w baseline set 5.2 --status not_applicable --rationale "ECTR scheme is closed na
 w --person "Sam Patel (OMU admin)" baseline set 3.3 --status not_met --owner "MAPPA SPOC"
 w actionplan import "$root/samples/actionplan-omic-pre-release-2022.json"
 w actionplan summary
-w action update omic-pre-release-2022/4#3 --target 2023-06 --reason "Device roll-out delayed by supplier"
+w action update omic-pre-release-2022/4#3 --target "March 2027" --reason "Device roll-out delayed by supplier"
 w action list --overdue
 w plan show
 w log --entity assessment --by "Sam Patel (OMU admin)"

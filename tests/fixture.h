@@ -47,7 +47,7 @@ static inline char *fixture_dump(wk_store *st)
 {
 	static const char *const tables[] = { "national_doc", "edm_baseline", "stage", "establishment",
 		"plan", "assessment", "inspection", "recommendation", "action", "action_revision",
-		"progress", "decision", NULL };
+		"progress", "decision", "policy_script", NULL };
 	wk_buf out = WK_BUF_INIT;
 	sqlite3_stmt *s;
 	char sql[128];

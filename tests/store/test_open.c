@@ -125,6 +125,23 @@ static void test_corrupt(void)
 	CHECK(st == NULL);
 }
 
+/* A store written by the previous schema version is migrated forward on open. */
+static void test_migrates_forward(void)
+{
+	wk_store *st = NULL;
+	sqlite3 *db;
+
+	CHECK_EQ_INT(wk_store_create(&st, path("old.db")), 0);
+	wk_store_close(st);
+	sqlite3_open(path("old.db"), &db);
+	CHECK_EQ_INT(sqlite3_exec(db, "DROP TABLE policy_script; PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ_INT(wk_store_open(&st, path("old.db")), 0);
+	CHECK_EQ_INT(wk_store_schema_version(st), 2);
+	CHECK_EQ_INT(pragma(st, "SELECT count(*) FROM policy_script"), 0);
+	wk_store_close(st);
+}
+
 static void test_locked(void)
 {
 	wk_store *st = NULL;
@@ -152,6 +169,7 @@ int main(void)
 	test_other_sqlite();
 	test_newer_schema();
 	test_corrupt();
+	test_migrates_forward();
 	test_locked();
 	return test_summary();
 }
