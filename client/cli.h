@@ -29,7 +29,8 @@ typedef struct {
 enum {
 	WK_CMD_STORE = 1 << 0, /* open the store */
 	WK_CMD_WRITE = 1 << 1, /* it writes: takes --person, sets the actor */
-	WK_CMD_READ = 1 << 2   /* it reads: takes --json */
+	WK_CMD_READ = 1 << 2,  /* it reads: takes --json */
+	WK_CMD_NOGUARD = 1 << 3 /* its writes are not validated by the rules (catalogue, scripts) */
 };
 
 typedef struct wk_cli wk_cli;
@@ -70,7 +71,11 @@ int wk_cli_print_json(json_t *json);
 /* Print "key: value" lines for a flat object's string/number members. */
 void wk_cli_print_fields(const json_t *obj, const char *const *keys, const char *const *labels);
 
-/* Run fn inside one write transaction with the actor set; roll back on failure. */
+/*
+ * Run fn inside one write transaction with the actor set; unless the command
+ * is WK_CMD_NOGUARD, the rules validate the change before it commits (a
+ * change that adds a validation error is refused). Rolls back on failure.
+ */
 int wk_cli_write(wk_cli *cli, int (*fn)(wk_cli *cli, void *arg), void *arg);
 
 /* "<dir>/.wicket/store.db" into buf. */
@@ -82,6 +87,6 @@ const char *wk_cli_policy_dir(void);
 /* Each command family, defined in its cmd_*.c file. */
 extern const wk_command wk_cmd_init[], wk_cmd_edm[], wk_cmd_plan[], wk_cmd_baseline[],
 	wk_cmd_action[], wk_cmd_rec[], wk_cmd_actionplan[], wk_cmd_log[], wk_cmd_check[],
-	wk_cmd_decision[];
+	wk_cmd_decision[], wk_cmd_policy[], wk_cmd_readiness[];
 
 #endif

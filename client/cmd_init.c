@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "catalogue.h"
 #include "error.h"
+#include "rules.h"
 #include "site.h"
 
 #include <errno.h>
@@ -64,9 +65,11 @@ static const wk_opt no_opts[] = { WK_OPTS_END };
 
 static int cmd_catalogue_load(wk_cli *cli, void *arg)
 {
-	int *added = arg;
+	int *added = arg, rc;
 
-	return wk_catalogue_load(cli->store, wk_cli_policy_dir(), added);
+	if ((rc = wk_catalogue_load(cli->store, wk_cli_policy_dir(), added)) < 0)
+		return rc;
+	return wk_rules_load_national(cli->store, wk_cli_policy_dir(), added);
 }
 
 static int cmd_edm_load(wk_cli *cli)
@@ -82,8 +85,8 @@ const wk_command wk_cmd_init[] = {
 	{ "init", NULL, "create an establishment's store in DIR (see -C)", cmd_init, init_opts, 0, 0, 0,
 	  "The store is DIR/.wicket/store.db. The national catalogue is loaded from the installed\n"
 	  "policies (or WICKET_POLICY_DIR)." },
-	{ "edm load", NULL, "load new versions of the national catalogue", cmd_edm_load, no_opts, 0, 0,
-	  WK_CMD_STORE | WK_CMD_WRITE,
+	{ "edm load", NULL, "load new versions of the national catalogue and rules", cmd_edm_load, no_opts, 0, 0,
+	  WK_CMD_STORE | WK_CMD_WRITE | WK_CMD_NOGUARD,
 	  "Loading is idempotent. A new EDM version is added beside the old one; plans keep the\n"
 	  "version they were built from and their assessments are never overwritten." },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "error.h"
+#include "rules.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +85,20 @@ void wk_cli_print_fields(const json_t *obj, const char *const *keys, const char 
 
 int wk_cli_write(wk_cli *cli, int (*fn)(wk_cli *cli, void *arg), void *arg)
 {
-	int rc;
+	json_t *snapshot = NULL;
+	int guard = !(cli->cmd->flags & WK_CMD_NOGUARD), rc;
 
 	if ((rc = wk_store_begin(cli->store)) < 0)
 		return wk_cli_fail(cli);
-	rc = fn(cli, arg);
+	if (guard)
+		rc = wk_rules_guard_begin(cli->store, &snapshot);
+	if (rc == 0)
+		rc = fn(cli, arg);
+	if (rc == 0 && guard) {
+		rc = wk_rules_guard_check(cli->store, snapshot);
+		snapshot = NULL;
+	}
+	json_decref(snapshot);
 	if (rc == 0)
 		rc = wk_store_commit(cli->store);
 	if (rc < 0) {

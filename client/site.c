@@ -6,6 +6,7 @@
 #include "entity.h"
 #include "error.h"
 #include "field.h"
+#include "rules.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -42,7 +43,9 @@ static int fill(wk_store *st, const wk_site_options *o, const char *device)
 	    (rc = wk_entity_set(st, "establishment", o->site, "function", o->function)) < 0 ||
 	    (rc = wk_entity_set(st, "establishment", o->site, "current_stage", stage)) < 0)
 		return rc;
-	return wk_catalogue_load(st, o->policy_dir, NULL);
+	if ((rc = wk_catalogue_load(st, o->policy_dir, NULL)) < 0)
+		return rc;
+	return wk_rules_load_national(st, o->policy_dir, NULL);
 }
 
 int wk_site_init(wk_store **out, const char *path, const wk_site_options *o)

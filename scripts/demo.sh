@@ -25,7 +25,7 @@ w baseline set 1.2 --status met --owner "Head of OMU" --evidence "All new cases 
 w baseline set 2.1 --status partly_met --owner "Public Protection Lead" --target 2026-12-31
 w baseline set 2.4 --status in_progress --owner "OASys Lead" --target 2027-01-31 \
   --arrangement "Early allocation and pre-handover assessments first"
-w baseline set 5.2 --status not_applicable --rationale "ECTR scheme is closed nationally"
+w baseline set 2.9 --status not_applicable --rationale "No young adults are held here since the 2026 re-role"
 w --person "Sam Patel (OMU admin)" baseline set 3.3 --status not_met --owner "MAPPA SPOC"
 w actionplan import "$root/samples/actionplan-omic-pre-release-2022.json"
 w actionplan summary
