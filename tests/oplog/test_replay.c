@@ -78,7 +78,7 @@ int main(void)
 	CHECK(ok(wk_query_int(a, NULL, 0, "SELECT count(*) FROM op", &nops)));
 	CHECK(nops > 500);
 	CHECK(ok(wk_query_int(a, NULL, 0, "SELECT count(DISTINCT entity) FROM op", &kinds)));
-	CHECK_EQ_INT(kinds, 10); /* every record type was written */
+	CHECK_EQ_INT(kinds, 11); /* every record type was written, policy scripts too */
 
 	snprintf(b_path, sizeof(b_path), "%s.replay", a_path);
 	CHECK(ok(wk_store_create(&b, b_path)));
