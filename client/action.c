@@ -66,7 +66,7 @@ static int action_exists(wk_store *st, const char *id)
 	return rc < 0 ? rc : 0;
 }
 
-static int revise(wk_store *st, const char *id, const char *target_in, const char *reason)
+int wk_action_revise(wk_store *st, const char *id, const char *target_in, const char *reason)
 {
 	char target[16], rid[64], recorded[32], *prev = NULL;
 	int rc;
@@ -110,22 +110,36 @@ int wk_action_update(wk_store *st, const char *id, const wk_action_change *c)
 		return rc;
 	if (c->status && strcmp(c->status, "completed") == 0)
 		return wk_error_set(WK_EUSAGE, "use 'wicket action complete %s --date DATE' to complete an action", id);
+	if (c->reason && !c->target)
+		return wk_error_set(WK_EUSAGE, "--reason goes with --target: it explains a revised target date");
 	if ((c->text && (rc = wk_entity_set(st, "action", id, "text", c->text)) < 0) ||
 	    (c->owner && (rc = wk_entity_set(st, "action", id, "owner", c->owner)) < 0) ||
 	    (c->status && (rc = wk_entity_set(st, "action", id, "status", c->status)) < 0) ||
-	    (c->target && (rc = revise(st, id, c->target, c->reason)) < 0))
+	    /* Reopened or cancelled: it is no longer complete. */
+	    (c->status && (rc = wk_entity_set(st, "action", id, "completion_date", NULL)) < 0) ||
+	    (c->target && (rc = wk_action_revise(st, id, c->target, c->reason)) < 0))
 		return rc;
 	return 0;
 }
 
 int wk_action_complete(wk_store *st, const char *id, const char *date, const char *today)
 {
+	char *status = NULL;
 	int rc;
 
 	if ((rc = action_exists(st, id)) < 0 || (rc = wk_field_date("completion date", date)) < 0)
 		return rc;
 	if (strcmp(date, today) > 0)
 		return wk_error_set(WK_EINVALID, "completion date %s is in the future (today is %s)", date, today);
+	if ((rc = wk_entity_get(st, "action", id, "status", &status)) < 0)
+		return rc;
+	rc = status && strcmp(status, "cancelled") == 0 ?
+		wk_error_set(WK_ECONFLICT, "action %s is cancelled; reopen it first with 'wicket action update %s --status open'", id, id) :
+		status && strcmp(status, "completed") == 0 ?
+		wk_error_set(WK_ECONFLICT, "action %s is already complete", id) : 0;
+	free(status);
+	if (rc < 0)
+		return rc;
 	if ((rc = wk_entity_set(st, "action", id, "status", "completed")) < 0)
 		return rc;
 	return wk_entity_set(st, "action", id, "completion_date", date);

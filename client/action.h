@@ -34,6 +34,9 @@ typedef struct {
 
 int wk_action_update(wk_store *st, const char *id, const wk_action_change *c);
 
+/* Revise the target (YYYY-MM-DD, YYYY-MM or "June 2023"), recording a revision with its reason. */
+int wk_action_revise(wk_store *st, const char *id, const char *target, const char *reason);
+
 /* Mark complete on date (YYYY-MM-DD, not after today). */
 int wk_action_complete(wk_store *st, const char *id, const char *date, const char *today);
 

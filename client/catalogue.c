@@ -168,7 +168,7 @@ int wk_catalogue_resolve(wk_store *st, const char *code, char **id)
 
 	*id = NULL;
 	rc = wk_store_prepare(st, &s,
-		"SELECT id FROM national_doc WHERE kind = 'edm' AND (upper(code) = upper(?1) OR id = 'edm:' || ?1)"
+		"SELECT id FROM national_doc WHERE kind = 'edm' AND (upper(code) = upper(?1) OR upper(id) = upper('edm:' || ?1))"
 		" ORDER BY version DESC LIMIT 1");
 	if (rc < 0)
 		return rc;

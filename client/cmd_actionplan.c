@@ -44,8 +44,15 @@ static int cmd_actionplan_import(wk_cli *cli)
 	       (long long)json_integer_value(json_object_get(report, "changes")),
 	       json_integer_value(json_object_get(report, "changes")) ? "" : " (nothing to change)");
 	if (json_array_size(json_object_get(report, "missing")))
-		printf("kept, but not in the file: %zu recommendations\n",
-		       json_array_size(json_object_get(report, "missing")));
+	{
+		json_t *m;
+		size_t i;
+
+		printf("kept, but no longer in the file:");
+		json_array_foreach(json_object_get(report, "missing"), i, m)
+			printf("%s%s", i ? ", " : " ", json_string_value(m));
+		printf("\n");
+	}
 	json_decref(report);
 	return rc;
 }

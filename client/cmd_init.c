@@ -35,7 +35,7 @@ static int cmd_init(wk_cli *cli)
 	o.category = wk_cli_opt(cli, "category");
 	o.function = wk_cli_opt(cli, "function");
 	o.device = wk_cli_opt(cli, "device");
-	o.person = wk_cli_opt(cli, "person");
+	o.person = wk_cli_opt(cli, "person") ? wk_cli_opt(cli, "person") : cli->person;
 	o.policy_dir = wk_cli_policy_dir();
 	if (!o.site || !o.name || !o.category || !o.function || !o.person)
 		return wk_cli_usage(cli, "init needs --site, --name, --category, --function and --person");

@@ -83,22 +83,31 @@ void wk_cli_print_fields(const json_t *obj, const char *const *keys, const char 
 	}
 }
 
+typedef struct {
+	wk_cli *cli;
+	int (*fn)(wk_cli *cli, void *arg);
+	void *arg;
+} write_job;
+
+static int run_job(wk_store *st, void *arg)
+{
+	write_job *job = arg;
+
+	(void)st;
+	return job->fn(job->cli, job->arg);
+}
+
 int wk_cli_write(wk_cli *cli, int (*fn)(wk_cli *cli, void *arg), void *arg)
 {
-	json_t *snapshot = NULL;
-	int guard = !(cli->cmd->flags & WK_CMD_NOGUARD), rc;
+	write_job job = { cli, fn, arg };
+	int rc;
 
 	if ((rc = wk_store_begin(cli->store)) < 0)
 		return wk_cli_fail(cli);
-	if (guard)
-		rc = wk_rules_guard_begin(cli->store, &snapshot);
-	if (rc == 0)
+	if (cli->cmd->flags & WK_CMD_NOGUARD)
 		rc = fn(cli, arg);
-	if (rc == 0 && guard) {
-		rc = wk_rules_guard_check(cli->store, snapshot);
-		snapshot = NULL;
-	}
-	json_decref(snapshot);
+	else
+		rc = wk_rules_guard(cli->store, run_job, &job);
 	if (rc == 0)
 		rc = wk_store_commit(cli->store);
 	if (rc < 0) {

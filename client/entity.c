@@ -4,6 +4,7 @@
  */
 #include "entity.h"
 #include "error.h"
+#include "field.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static const entity_def entities[] = {
 	                           "text_missing", "response", "reason_category",
 	                           "part_implemented", "response_text", "note") },
 	{ "action", FIELDS("recommendation", "assessment", "position", "text", "owner",
-	                   "target_date", "target_text", "status", "completion_date") },
+	                   "target_date", "target_text", "status", "completion_date", "source_target") },
 	{ "action_revision", FIELDS("action", "previous_date", "target_date", "reason", "recorded_at") },
 	{ "progress", FIELDS("action", "recorded_at", "text", "person") },
 	{ "policy_script", FIELDS("kind", "version", "sha256", "source", "installed_at") },
@@ -82,6 +83,8 @@ int wk_entity_set_actor(wk_store *st, const char *person, const char *device)
 	(void)st;
 	if (!person || !*person)
 		return wk_error_set(WK_EINVALID, "no person is set: give --person NAME or set it with 'wicket init --person'");
+	if (wk_field_text("person", person, sizeof(actor_person) - 1, 1) < 0)
+		return WK_EINVALID;
 	if (strlen(person) >= sizeof(actor_person))
 		return wk_error_set(WK_EINVALID, "person name is too long (at most %zu bytes)", sizeof(actor_person) - 1);
 	if (!device || !*device || strlen(device) >= sizeof(actor_device))

@@ -66,7 +66,7 @@ int wk_field_text(const char *field, const char *value, size_t max, int required
 	len = strlen(value);
 	if (len > max)
 		return wk_error_set(WK_EINVALID, "%s is too long (%zu bytes; at most %zu)", field, len, max);
-	if (!wk_field_utf8_ok(value, len))
+	if (!wk_field_utf8_ok(value, len) || memchr(value, '\r', len))
 		return wk_error_set(WK_EINVALID, "%s is not valid UTF-8 text (or holds control characters)", field);
 	return 0;
 }

@@ -14,10 +14,10 @@
 /* Longest free-text value accepted, in bytes. */
 #define WK_FIELD_TEXT_MAX ((size_t)64 * 1024)
 
-/* Is s (len bytes) valid UTF-8 with no NUL and no control characters but tab and newline? */
+/* Is s (len bytes) valid UTF-8 with no NUL and no control characters but tab, CR and LF? (a file) */
 int wk_field_utf8_ok(const char *s, size_t len);
 
-/* Text: valid UTF-8, at most max bytes (0: WK_FIELD_TEXT_MAX); required: not empty. */
+/* Text: valid UTF-8 with no control characters but tab and LF, at most max bytes (0: WK_FIELD_TEXT_MAX); required: not empty. */
 int wk_field_text(const char *field, const char *value, size_t max, int required);
 
 /* A calendar date YYYY-MM-DD. */

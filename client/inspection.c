@@ -7,6 +7,7 @@
  * one writer stores it, so the two formats cannot drift apart.
  */
 #include "inspection.h"
+#include "action.h"
 #include "buf.h"
 #include "csv.h"
 #include "entity.h"
@@ -160,6 +161,9 @@ static int check_text(json_t *obj, size_t ri, const char *number, long ai, const
 	if (strlen(*out) > WK_FIELD_TEXT_MAX)
 		return bad(obj, ri, number, ai, member, WK_EINVALID, "is longer than %zu bytes",
 		           WK_FIELD_TEXT_MAX);
+	if (wk_field_text(member, *out, 0, 0) < 0)
+		return bad(obj, ri, number, ai, member, WK_EINVALID,
+		           "holds a control character (only tab and line feed are allowed in text)");
 	return 0;
 }
 
@@ -496,9 +500,16 @@ static int set_str(wk_store *st, const char *entity, const char *id, const char 
 	return wk_entity_set(st, entity, id, field, s);
 }
 
+/*
+ * An imported action. Its target and status come from the file when it is
+ * first imported; later, only a change of the target in the file (against
+ * the target the file gave last time, not the current one, which local work
+ * may have revised) moves it, as a revision like any other. Local progress is
+ * never undone by importing the same plan again.
+ */
 static int write_action(wk_store *st, const char *rec_id, size_t pos, json_t *a)
 {
-	char id[160], date[16], *old_target = NULL;
+	char id[160], date[16], *was = NULL;
 	const char *target = json_string_value(json_object_get(a, "target"));
 	int rc, created = 0, completed;
 
@@ -509,7 +520,7 @@ static int write_action(wk_store *st, const char *rec_id, size_t pos, json_t *a)
 		if ((rc = wk_entity_create(st, "action", id)) < 0)
 			return rc;
 		created = 1;
-	} else if ((rc = wk_entity_get(st, "action", id, "target_text", &old_target)) < 0) {
+	} else if ((rc = wk_entity_get(st, "action", id, "source_target", &was)) < 0) {
 		return rc;
 	}
 	completed = target_kind(target, date, sizeof(date)) == 1;
@@ -518,14 +529,24 @@ static int write_action(wk_store *st, const char *rec_id, size_t pos, json_t *a)
 	    (rc = set_str(st, "action", id, "text", a, "text")) < 0 ||
 	    (rc = set_str(st, "action", id, "owner", a, "owner")) < 0)
 		goto out;
-	if (created || !old_target || strcmp(old_target, target) != 0) {
+	if (created) {
 		if ((rc = wk_entity_set(st, "action", id, "target_text", target)) < 0 ||
 		    (rc = wk_entity_set(st, "action", id, "target_date", completed ? NULL : date)) < 0 ||
 		    (rc = wk_entity_set(st, "action", id, "status", completed ? "completed" : "open")) < 0)
 			goto out;
+	} else if (was && strcmp(was, target) != 0) {
+		if (completed) {
+			if ((rc = wk_entity_set(st, "action", id, "status", "completed")) < 0 ||
+			    (rc = wk_entity_set(st, "action", id, "target_text", target)) < 0)
+				goto out;
+		} else if ((rc = wk_action_revise(st, id, date, "target changed in the imported action plan")) < 0 ||
+		           (rc = wk_entity_set(st, "action", id, "target_text", target)) < 0) {
+			goto out;
+		}
 	}
+	rc = wk_entity_set(st, "action", id, "source_target", target);
 out:
-	free(old_target);
+	free(was);
 	return rc;
 }
 
@@ -595,15 +616,28 @@ static int import_report(wk_store *st, json_t *plan, long long changes, json_t *
 		nactions += json_array_size(json_object_get(json_array_get(recs, i), "actions"));
 	/* Records the file no longer has are kept, and listed. */
 	numbers = json_array();
-	for (i = 0; i < json_array_size(recs); i++)
-		json_array_append(numbers, json_object_get(json_array_get(recs, i), "number"));
+	for (i = 0; i < json_array_size(recs); i++) {
+		json_t *r = json_array_get(recs, i);
+		char aid[160];
+		size_t j;
+
+		json_array_append(numbers, json_object_get(r, "number"));
+		for (j = 0; j < json_array_size(json_object_get(r, "actions")); j++) {
+			snprintf(aid, sizeof(aid), "%s/%s#%zu", id, json_string_value(json_object_get(r, "number")), j + 1);
+			json_array_append_new(numbers, json_string(aid));
+		}
+	}
 	list = json_dumps(numbers, JSON_COMPACT);
 	json_decref(numbers);
 	if (!list)
 		return wk_error_set(WK_ELIMIT, "out of memory");
 	rc = wk_query_json(st, (const char *[]){ id, list }, 2,
-		"SELECT json_group_array(number) FROM recommendation WHERE inspection = ?1"
-		" AND number NOT IN (SELECT value FROM json_each(?2))", &missing);
+		"SELECT json_group_array(w) FROM ("
+		" SELECT 'recommendation ' || number AS w FROM recommendation WHERE inspection = ?1"
+		"  AND number NOT IN (SELECT value FROM json_each(?2))"
+		" UNION ALL SELECT 'action ' || a.id FROM action a JOIN recommendation r ON r.id = a.recommendation"
+		"  WHERE r.inspection = ?1 AND a.source_target IS NOT NULL"
+		"  AND a.id NOT IN (SELECT value FROM json_each(?2)))", &missing);
 	free(list);
 	if (rc < 0)
 		return rc;
@@ -724,12 +758,14 @@ int wk_rec_respond(wk_store *st, const char *rec, const wk_rec_response *r)
 	if ((rc = wk_field_text("part implemented", r->part_implemented, 0, 0)) < 0 ||
 	    (rc = wk_field_text("response text", r->response_text, 0, 0)) < 0)
 		return rc;
+#define NONEMPTY(s) ((s) && *(s) ? (s) : NULL)
 	if ((rc = wk_entity_set(st, "recommendation", rec, "response", r->response)) < 0 ||
 	    (rc = wk_entity_set(st, "recommendation", rec, "reason_category", r->reason_category)) < 0 ||
-	    (rc = wk_entity_set(st, "recommendation", rec, "part_implemented", r->part_implemented)) < 0)
+	    (rc = wk_entity_set(st, "recommendation", rec, "part_implemented", NONEMPTY(r->part_implemented))) < 0)
 		return rc;
 	if (r->response_text)
-		rc = wk_entity_set(st, "recommendation", rec, "response_text", r->response_text);
+		rc = wk_entity_set(st, "recommendation", rec, "response_text", NONEMPTY(r->response_text));
+#undef NONEMPTY
 	return rc;
 }
 

@@ -86,7 +86,11 @@ int wk_cli_fail(const wk_cli *cli)
 	const char *msg = wk_error_msg();
 
 	fprintf(stderr, "wicket: %s\n", msg && *msg ? msg : "failed");
-	(void)cli;
+	if (wk_error_code() == WK_EUSAGE) {
+		if (cli && cli->cmd)
+			fprintf(stderr, "see 'wicket %s --help'\n", cli->cmd->name);
+		return WK_EXIT_USAGE;
+	}
 	return WK_EXIT_FAIL;
 }
 
@@ -268,6 +272,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--person") == 0 && i + 1 < argc) {
 			cli.person = argv[i + 1];
 			i += 2;
+		} else if (strncmp(argv[i], "--person=", 9) == 0) {
+			cli.person = argv[i] + 9;
+			i++;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			main_help(stdout);
 			return WK_EXIT_OK;

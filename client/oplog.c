@@ -10,8 +10,8 @@
 
 int wk_log_query(wk_store *st, const wk_log_filter *f, json_t **out)
 {
-	char limit[32];
-	char id_like[300];
+	char limit[32], id[300];
+	const char *prefix = "0";
 	int rc;
 
 	if ((f->since && (rc = wk_field_date("--since", f->since)) < 0) ||
@@ -22,19 +22,21 @@ int wk_log_query(wk_store *st, const wk_log_filter *f, json_t **out)
 	snprintf(limit, sizeof(limit), "%lld", f->limit > 0 ? f->limit : -1);
 	if (f->id) {
 		size_t n = strlen(f->id);
-		snprintf(id_like, sizeof(id_like), "%s", f->id);
-		if (n && id_like[n - 1] == '*')
-			id_like[n - 1] = '%';
+		snprintf(id, sizeof(id), "%s", f->id);
+		if (n && id[n - 1] == '*') {
+			id[n - 1] = '\0';
+			prefix = "1";
+		}
 	}
-	rc = wk_query_json(st, (const char *[]){ f->entity, f->id ? id_like : NULL, f->person, f->field,
-	                                         f->since, f->until, limit }, 7,
+	rc = wk_query_json(st, (const char *[]){ f->entity, f->id ? id : NULL, f->person, f->field,
+	                                         f->since, f->until, limit, prefix }, 8,
 		"SELECT json_group_array(json_object('seq', seq,"
 		" 'time', strftime('%Y-%m-%dT%H:%M:%fZ', (hlc >> 16) / 1000.0, 'unixepoch'),"
 		" 'hlc', printf('%013x.%04x', hlc >> 16, hlc & 65535), 'device', device, 'person', person,"
 		" 'entity', entity, 'id', entity_id, 'kind', kind, 'field', field,"
 		" 'old', old_value, 'new', new_value))"
 		" FROM (SELECT * FROM op WHERE (?1 IS NULL OR entity = ?1)"
-		"  AND (?2 IS NULL OR entity_id LIKE ?2 ESCAPE '\\')"
+		"  AND (?2 IS NULL OR entity_id = ?2 OR (?8 AND substr(entity_id, 1, length(?2)) = ?2))"
 		"  AND (?3 IS NULL OR person = ?3) AND (?4 IS NULL OR field = ?4)"
 		"  AND (?5 IS NULL OR date((hlc >> 16) / 1000, 'unixepoch') >= ?5)"
 		"  AND (?6 IS NULL OR date((hlc >> 16) / 1000, 'unixepoch') <= ?6)"

@@ -110,7 +110,7 @@ int wk_plan_create(wk_store *st, const wk_plan_options *o, char **id_out)
 	if ((rc = wk_entity_create(st, "plan", id)) < 0 ||
 	    (rc = wk_entity_set(st, "plan", id, "establishment", site)) < 0 ||
 	    (rc = wk_entity_set(st, "plan", id, "edm", edm_id)) < 0 ||
-	    (rc = wk_entity_set(st, "plan", id, "title", o->title)) < 0 ||
+	    (rc = wk_entity_set(st, "plan", id, "title", o->title && *o->title ? o->title : NULL)) < 0 ||
 	    (rc = wk_entity_set_int(st, "plan", id, "current_stage", current)) < 0 ||
 	    (rc = wk_entity_set_int(st, "plan", id, "target_stage", towards)) < 0 ||
 	    (rc = wk_entity_set(st, "plan", id, "status", "draft")) < 0 ||
@@ -144,7 +144,7 @@ int wk_plan_resolve(wk_store *st, const char *arg, char **id)
 	if (n != 1)
 		return wk_error_set(WK_EUSAGE, n == 0 ?
 			"there is no plan yet; create one with 'wicket plan create --edm CODE'" :
-			"there are several plans; name one with --plan ID");
+			"there are several plans; name the one you mean ('wicket plan list' shows them)");
 	if ((rc = wk_query_json(st, NULL, 0, "SELECT json_quote(id) FROM plan", &j)) < 0)
 		return rc;
 	*id = strdup(json_string_value(j));

@@ -489,48 +489,62 @@ static int has_scripts(wk_store *st)
 	return wk_query_int(st, NULL, 0, "SELECT count(*) FROM policy_script", &n) == 0 && n > 0;
 }
 
-int wk_rules_guard_begin(wk_store *st, json_t **snapshot)
+/* The first error of after that is not in before (NULL: none). Borrowed from after. */
+static json_t *new_error(json_t *after, json_t *before_keys)
 {
-	json_t *res = NULL;
-	int rc;
-
-	*snapshot = NULL;
-	if (!has_scripts(st))
-		return 0;
-	if ((rc = wk_rules_validate(st, &res)) < 0)
-		return rc;
-	*snapshot = error_keys(res);
-	json_decref(res);
-	return 0;
-}
-
-int wk_rules_guard_check(wk_store *st, json_t *snapshot)
-{
-	json_t *res = NULL, *e;
+	json_t *e;
 	size_t i;
-	int rc;
+	char key[1024];
 
-	if (!snapshot && !has_scripts(st))
-		return 0;
-	if ((rc = wk_rules_validate(st, &res)) < 0)
-		goto out;
-	json_array_foreach(json_object_get(res, "errors"), i, e) {
-		char key[1024];
-		const char *src = json_string_value(json_object_get(e, "source"));
-
+	json_array_foreach(json_object_get(after, "errors"), i, e) {
 		snprintf(key, sizeof(key), "%s|%s|%s", json_string_value(json_object_get(e, "rule")),
 		         json_string_value(json_object_get(e, "where")), json_string_value(json_object_get(e, "message")));
-		if (snapshot && json_object_get(snapshot, key))
-			continue;
-		rc = wk_error_set(WK_EPOLICY, "refused by policy%s%s%s: %s: %s (rule %s); nothing was written",
-		                  src ? " '" : "", src ? src : "", src ? "'" : "",
-		                  json_string_value(json_object_get(e, "where")),
-		                  json_string_value(json_object_get(e, "message")),
-		                  json_string_value(json_object_get(e, "rule")));
-		break;
+		if (!before_keys || !json_object_get(before_keys, key))
+			return e;
 	}
+	return NULL;
+}
+
+static int refuse(json_t *e)
+{
+	const char *src = json_string_value(json_object_get(e, "source"));
+
+	return wk_error_set(WK_EPOLICY, "refused by policy%s%s%s: %s: %s (rule %s); nothing was written",
+	                    src ? " '" : "", src ? src : "", src ? "'" : "",
+	                    json_string_value(json_object_get(e, "where")),
+	                    json_string_value(json_object_get(e, "message")),
+	                    json_string_value(json_object_get(e, "rule")));
+}
+
+int wk_rules_guard(wk_store *st, int (*change)(wk_store *st, void *arg), void *arg)
+{
+	json_t *after = NULL, *before = NULL, *keys = NULL, *e;
+	int rc;
+
+	if (!has_scripts(st))
+		return change(st, arg);
+	if ((rc = wk_store_exec(st, "SAVEPOINT wk_guard", "cannot start a change")) < 0)
+		return rc;
+	if ((rc = change(st, arg)) < 0 || (rc = wk_rules_validate(st, &after)) < 0)
+		goto out;
+	if (json_array_size(json_object_get(after, "errors")) == 0)
+		goto out; /* the common case: one validation */
+	/* Errors: were they there before this change? */
+	if ((rc = wk_store_exec(st, "ROLLBACK TO wk_guard", "cannot undo the change")) < 0 ||
+	    (rc = wk_rules_validate(st, &before)) < 0)
+		goto out;
+	keys = error_keys(before);
+	if ((e = new_error(after, keys)) != NULL) {
+		rc = refuse(e);
+		goto out;
+	}
+	rc = change(st, arg);
 out:
-	json_decref(res);
-	json_decref(snapshot);
+	if (rc < 0)
+		wk_store_exec(st, "ROLLBACK TO wk_guard", "cannot undo the change");
+	wk_store_exec(st, "RELEASE wk_guard", "cannot finish the change");
+	json_decref(after);
+	json_decref(before);
+	json_decref(keys);
 	return rc;
 }

@@ -49,14 +49,15 @@ int wk_rules_test(wk_store *st, const char *name, const char *src, size_t len,
                   const char *test_name, const char *test_src, size_t test_len, json_t **report);
 
 /*
- * The write guard. wk_rules_guard_begin() records the validation errors the
- * store has now (inside the write transaction, before the change);
- * wk_rules_guard_check() validates again after the change and fails with
- * WK_EPOLICY, naming the rule and the record, if the change added an error.
- * Errors that were already there (say, after a new national rule) do not
- * block unrelated work. *snapshot is freed by wk_rules_guard_check.
+ * The write guard: run change(st, arg) so that it commits only if the rules
+ * find no new error. The change runs inside a savepoint of the caller's
+ * transaction and the store is validated once after it. Only when that finds
+ * errors is the change undone, the errors of the state before it collected,
+ * and the change made again; a change that adds an error is then refused with
+ * WK_EPOLICY naming the rule, the record and the script. Errors that were
+ * already there (say, after a new national rule) do not block unrelated work.
+ * change must be repeatable: it is called at most twice.
  */
-int wk_rules_guard_begin(wk_store *st, json_t **snapshot);
-int wk_rules_guard_check(wk_store *st, json_t *snapshot);
+int wk_rules_guard(wk_store *st, int (*change)(wk_store *st, void *arg), void *arg);
 
 #endif

@@ -15,7 +15,7 @@ static const char migration1[] =
 
 	/* The operation log: every field-level change, in this device's order. */
 	"CREATE TABLE op (\n"
-	"  seq INTEGER PRIMARY KEY,\n"       /* gap-free per device, from 1 */
+	"  seq INTEGER PRIMARY KEY,\n"       /* this store's order, from 1, no gaps */
 	"  hlc INTEGER NOT NULL,\n"          /* hybrid logical clock */
 	"  device TEXT NOT NULL,\n"
 	"  person TEXT NOT NULL,\n"
@@ -132,7 +132,20 @@ static const char migration2[] =
 	"  kind TEXT,\n"                    /* 'national' or 'site' */
 	"  version INTEGER,\n"              /* 1, 2, ...: goes up with each change */
 	"  sha256 TEXT, source TEXT, installed_at TEXT\n"
-	");\n";
+	");\n"
+	/* The target an imported action plan gave, so a re-import can tell its changes from local ones. */
+	"ALTER TABLE action ADD COLUMN source_target TEXT;\n"
+	/* The stage table follows the newest stages document, whatever the order of loading. */
+	"DROP TRIGGER national_doc_stages;\n"
+	"CREATE TRIGGER national_doc_stages AFTER UPDATE OF doc ON national_doc\n"
+	"WHEN NEW.kind = 'stages' AND NEW.doc IS NOT NULL AND NEW.version >=\n"
+	"  (SELECT max(version) FROM national_doc WHERE kind = 'stages') BEGIN\n"
+	"  DELETE FROM stage;\n"
+	"  INSERT INTO stage(number, name, colour, doc_id)\n"
+	"  SELECT json_extract(s.value, '$.number'), json_extract(s.value, '$.name'),\n"
+	"         json_extract(s.value, '$.colour'), NEW.id\n"
+	"  FROM json_each(NEW.doc, '$.stages') AS s;\n"
+	"END;\n";
 
 const char *const wk_schema_migrations[] = { migration1, migration2 };
 const int wk_schema_count = (int)(sizeof(wk_schema_migrations) / sizeof(wk_schema_migrations[0]));

@@ -51,7 +51,7 @@ static int fill(wk_store *st, const wk_site_options *o, const char *device)
 int wk_site_init(wk_store **out, const char *path, const wk_site_options *o)
 {
 	wk_store *st = NULL;
-	char device[16];
+	char device[24];
 	unsigned char rnd[3];
 	int rc;
 

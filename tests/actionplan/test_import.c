@@ -6,6 +6,7 @@
  */
 #include "test.h"
 #include "fixture.h"
+#include "action.h"
 #include "inspection.h"
 #include "query.h"
 
@@ -195,10 +196,46 @@ static void test_bad_file_writes_nothing(void)
 	wk_store_close(st);
 }
 
+/* Local work is not undone by importing the same plan again; a target changed in the file is a revision. */
+static void test_reimport_keeps_local_work(void)
+{
+	char path[256];
+	wk_store *st = fixture_site("LEI", "d1", path, sizeof(path));
+	wk_action_change c = WK_ACTION_CHANGE_INIT;
+	long long changes = -1;
+	const char *moved;
+
+	CHECK_EQ_INT(import(st, test_src(SAMPLE_JSON), 0, NULL), 0);
+	CHECK_EQ_INT(wk_store_begin(st), 0);
+	c.target = "March 2027";
+	c.reason = "supplier delay";
+	CHECK_EQ_INT(wk_action_update(st, "omic-pre-release-2022/4#3", &c), 0);
+	CHECK_EQ_INT(wk_action_complete(st, "omic-pre-release-2022/2#1", "2023-05-30", "2026-11-22"), 0);
+	CHECK_EQ_INT(wk_store_commit(st), 0);
+
+	CHECK_EQ_INT(import(st, test_src(SAMPLE_JSON), 0, &changes), 0);
+	CHECK_EQ_INT(changes, 0);
+	check_text(st, "SELECT json_quote(target_date) FROM action WHERE id = 'omic-pre-release-2022/4#3'", "2027-03");
+	check_text(st, "SELECT json_quote(status) FROM action WHERE id = 'omic-pre-release-2022/2#1'", "completed");
+	check_text(st, "SELECT json_quote(completion_date) FROM action WHERE id = 'omic-pre-release-2022/2#1'", "2023-05-30");
+
+	/* The plan itself moves rec 16's second target: recorded as a revision with its reason. */
+	moved = variant("\"October 2023\"", "\"December 2023\"");
+	CHECK(moved != NULL);
+	CHECK_EQ_INT(import(st, moved, 0, &changes), 0);
+	CHECK(changes > 0);
+	check_text(st, "SELECT json_quote(target_date) FROM action WHERE id = 'omic-pre-release-2022/16#2'", "2023-12");
+	check_text(st, "SELECT json_quote(reason) FROM action_revision WHERE action = 'omic-pre-release-2022/16#2'",
+	           "target changed in the imported action plan");
+	CHECK_EQ_INT(count(st, "SELECT count(*) FROM action_revision"), 2);
+	wk_store_close(st);
+}
+
 int main(void)
 {
 	test_sample();
 	test_csv_equals_json();
 	test_bad_file_writes_nothing();
+	test_reimport_keeps_local_work();
 	return test_summary();
 }

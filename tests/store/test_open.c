@@ -4,6 +4,7 @@
  */
 #include "test.h"
 #include "error.h"
+#include "schema.h"
 #include "store.h"
 
 #include <sqlite3.h>
@@ -125,20 +126,25 @@ static void test_corrupt(void)
 	CHECK(st == NULL);
 }
 
-/* A store written by the previous schema version is migrated forward on open. */
+/* A store written at schema version 1 (migration 1 alone) is migrated forward on open. */
 static void test_migrates_forward(void)
 {
 	wk_store *st = NULL;
 	sqlite3 *db;
+	char sql[128];
 
-	CHECK_EQ_INT(wk_store_create(&st, path("old.db")), 0);
-	wk_store_close(st);
 	sqlite3_open(path("old.db"), &db);
-	CHECK_EQ_INT(sqlite3_exec(db, "DROP TABLE policy_script; PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; PRAGMA user_version=1; PRAGMA journal_mode=WAL;",
+	         WK_STORE_APPLICATION_ID);
+	CHECK_EQ_INT(sqlite3_exec(db, wk_schema_migrations[0], NULL, NULL, NULL), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, "INSERT INTO action(id, target_text) VALUES ('a1', 'June 2023')", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ_INT(wk_store_open(&st, path("old.db")), 0);
-	CHECK_EQ_INT(wk_store_schema_version(st), 2);
+	CHECK_EQ_INT(wk_store_schema_version(st), WK_STORE_SCHEMA_VERSION);
 	CHECK_EQ_INT(pragma(st, "SELECT count(*) FROM policy_script"), 0);
+	/* The data written at version 1 is still there. */
+	CHECK_EQ_INT(pragma(st, "SELECT count(*) FROM action WHERE target_text = 'June 2023' AND source_target IS NULL"), 1);
 	wk_store_close(st);
 }
 
