@@ -381,11 +381,16 @@ static int run_case(json_t *c, size_t idx, const wk_policy_script *scripts, size
 	const char *want_error = json_string_value(json_object_get(c, "error"));
 	const char *case_today = json_string_value(json_object_get(c, "today"));
 	json_t *input = json_object_get(c, "input"), *expect = json_object_get(c, "expect");
-	json_t *result = NULL;
+	json_t *result = NULL, *empty = json_object();
 	wk_buf out = WK_BUF_INIT;
 	char *input_text = NULL;
 	int ok = 0, rc;
 
+	/* A Lua {} arrives as []: read an empty list as an empty object here. */
+	if (json_is_array(input) && json_array_size(input) == 0)
+		input = empty;
+	if (json_is_array(expect) && json_array_size(expect) == 0)
+		expect = empty;
 	if (!entry || !json_is_object(input) || (!expect && !want_error) ||
 	    (expect && !json_is_object(expect))) {
 		wk_buf_printf(why, "case %zu needs entry (a string), input (an object) and expect "
@@ -413,6 +418,7 @@ static int run_case(json_t *c, size_t idx, const wk_policy_script *scripts, size
 	ok = result && json_match(expect, result, why, "");
 cleanup:
 	json_decref(result);
+	json_decref(empty);
 	free(input_text);
 	wk_buf_free(&out);
 	return ok;

@@ -113,7 +113,8 @@ int wk_policy_eval(wk_buf *out, const wk_policy_script *scripts, size_t n,
  * object the test chunk sees as the global `fixtures` (the CLI passes
  * {"edm": <the EDM catalogue>}). Writes a JSON report into out:
  *   {"ok": bool, "passed": n, "failed": n,
- *    "cases": [{"name": ..., "ok": bool, "message": ...}], "scripts": [...]}
+ *    "cases": [{"name": ..., "ok": bool, "message": <why, when not ok>}],
+ *    "test": <test->name>}
  * Returns 0 when every case passed, WK_EPOLICY when some failed (the report
  * says which), or another negative wk_code when the test file itself could
  * not be run (no report then).

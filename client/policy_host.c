@@ -33,6 +33,7 @@
 #include "error.h"
 
 #include <lualib.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,7 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 			         h->cur_script ? h->cur_script : "?", h->lim.max_memory);
 		}
 		h->refused = 1;
+		h->mem_refusals++;
 		h->refused_ptr = ptr;
 		h->refused_size = nsize;
 		return NULL;
@@ -166,6 +168,19 @@ int wk_host_charge(lua_State *L, uint64_t steps)
 	return 0;
 }
 
+int wk_host_cap(lua_State *L, const char *fmt, ...)
+{
+	va_list ap;
+
+	wk_host_of(L)->cap_hit = 1;
+	va_start(ap, fmt);
+	luaL_where(L, 1);
+	lua_pushvfstring(L, fmt, ap);
+	va_end(ap);
+	lua_concat(L, 2);
+	return lua_error(L);
+}
+
 /* setmetatable that refuses finalizers (see the top of this file). */
 static int safe_setmetatable(lua_State *L)
 {
@@ -196,7 +211,7 @@ static int safe_rep(lua_State *L)
 		return 1;
 	}
 	if ((uint64_t)n > WK_STRING_RESULT_MAX || l + lsep > WK_STRING_RESULT_MAX / (size_t)n)
-		return luaL_error(L, "string.rep result is over the %d-byte cap", (int)WK_STRING_RESULT_MAX);
+		return wk_host_cap(L, "string.rep result is over the %d-byte cap", (int)WK_STRING_RESULT_MAX);
 	total = (size_t)n * l + (size_t)(n - 1) * lsep;
 	luaL_buffinitsize(L, &b, total);
 	for (i = 0; i < n; i++) {
@@ -480,11 +495,15 @@ int wk_host_fail(wk_policy_host *h, int status, const char *what)
 		rc = wk_error_set(WK_EPOLICY, "%s", h->violation);
 	else if (h->tripped)
 		rc = wk_error_set(WK_ELIMIT, "%s", h->trip_msg);
+	else if (h->mem_refusals &&
+	         (status == LUA_ERRMEM || (msg && strstr(msg, "not enough memory"))))
+		rc = wk_error_set(WK_ELIMIT, "policy '%s': memory limit of %zu bytes reached",
+		                  h->cur_script ? h->cur_script : "?", h->lim.max_memory);
 	else if (status == LUA_ERRMEM)
 		rc = wk_error_set(WK_ELIMIT, "policy '%s': out of memory while %s",
 		                  h->cur_script ? h->cur_script : "?", what);
 	else if (msg)
-		rc = wk_error_set(WK_EINVALID, "%s", msg);
+		rc = wk_error_set(h->cap_hit ? WK_ELIMIT : WK_EINVALID, "%s", msg);
 	else
 		rc = wk_error_set(WK_ERROR, "policy '%s': lua failed while %s",
 		                  h->cur_script ? h->cur_script : "?", what);

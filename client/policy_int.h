@@ -59,9 +59,11 @@ typedef struct wk_policy_host {
 	void *refused_ptr;       /* the allocator's last refused growth */
 	size_t refused_size;
 	int refused;
+	unsigned mem_refusals;   /* growths the allocator refused */
 	uint64_t instr_used;     /* VM instructions plus pattern-matcher steps */
 	uint64_t deadline_ns;    /* CLOCK_MONOTONIC */
 	int tripped;             /* WK_TRIP_*, sticky */
+	int cap_hit;             /* a size cap (string.rep, gsub, pattern) refused */
 	char trip_msg[256];      /* "policy 'x' line 3: instruction budget ..." */
 	char violation[512];     /* sticky autonomy violation, "" when none */
 	const char *cur_script;  /* name of the script whose code runs now */
@@ -75,6 +77,7 @@ int wk_host_open(wk_policy_host *h, const wk_policy_limits *limits);
 void wk_host_close(wk_policy_host *h);
 wk_policy_host *wk_host_of(lua_State *L);
 int wk_host_charge(lua_State *L, uint64_t steps); /* raises when over budget */
+int wk_host_cap(lua_State *L, const char *fmt, ...); /* raises a size-cap error */
 void wk_host_new_env(lua_State *L, int with_api, int script_index);
 int wk_host_load(wk_policy_host *h, const char *name, const char *src, size_t len);
 int wk_host_load_script(wk_policy_host *h, const char *name, const char *src, size_t len,

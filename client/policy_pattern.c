@@ -252,7 +252,7 @@ static const char *do_match(mstate *ms, const char *s, const char *p)
 
 	step(ms);
 	if (++ms->depth > WK_PATTERN_DEPTH)
-		luaL_error(ms->L, "pattern too complex (over %d nested items)", WK_PATTERN_DEPTH);
+		wk_host_cap(ms->L, "pattern too complex (over %d nested items)", WK_PATTERN_DEPTH);
 	while (p < ms->p_end) {
 		if (*p == '(') {
 			if (p + 1 < ms->p_end && p[1] == ')')
@@ -356,7 +356,7 @@ static int push_captures(mstate *ms, const char *s, const char *e)
 static void prepare(mstate *ms, lua_State *L, const char *s, size_t ls, const char *p, size_t lp)
 {
 	if (lp > WK_PATTERN_MAX)
-		luaL_error(L, "pattern is %d bytes; the cap is %d bytes", (int)lp, WK_PATTERN_MAX);
+		wk_host_cap(L, "pattern is %d bytes; the cap is %d bytes", (int)lp, WK_PATTERN_MAX);
 	ms->L = L;
 	ms->src_init = s;
 	ms->src_end = s + ls;
@@ -501,7 +501,7 @@ static int str_gmatch(lua_State *L)
 	luaL_checklstring(L, 1, &ls);
 	luaL_checklstring(L, 2, &lp);
 	if (lp > WK_PATTERN_MAX)
-		return luaL_error(L, "pattern is %d bytes; the cap is %d bytes", (int)lp, WK_PATTERN_MAX);
+		return wk_host_cap(L, "pattern is %d bytes; the cap is %d bytes", (int)lp, WK_PATTERN_MAX);
 	init = start_pos(luaL_optinteger(L, 3, 1), ls) - 1;
 	lua_settop(L, 2);
 	gm = lua_newuserdatauv(L, sizeof(*gm), 0);
@@ -596,14 +596,14 @@ static int str_gsub(lua_State *L)
 			break;
 		}
 		if (luaL_bufflen(&b) > WK_STRING_RESULT_MAX)
-			return luaL_error(L, "string.gsub result is over the %d-byte cap",
+			return wk_host_cap(L, "string.gsub result is over the %d-byte cap",
 			                  (int)WK_STRING_RESULT_MAX);
 		if (anchor)
 			break;
 	}
 	luaL_addlstring(&b, src, (size_t)(ms.src_end - src));
 	if (luaL_bufflen(&b) > WK_STRING_RESULT_MAX)
-		return luaL_error(L, "string.gsub result is over the %d-byte cap",
+		return wk_host_cap(L, "string.gsub result is over the %d-byte cap",
 		                  (int)WK_STRING_RESULT_MAX);
 	luaL_pushresult(&b);
 	lua_pushinteger(L, n);

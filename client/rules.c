@@ -54,19 +54,30 @@ static int scripts_add(script_set *set, const char *name, const char *src, size_
 }
 
 /*
- * The installed scripts, national first, in name order; with a candidate
- * (name, src) taking the place of the installed script of that name.
+ * The national scripts, then this establishment's own (never another
+ * site's, which a region's store also holds), each in name order; with a
+ * candidate site script (name, src) taking the place of the installed script
+ * of that name, or added after the site's scripts.
  */
 static int scripts_load(wk_store *st, script_set *set, const char *cand, const char *src, size_t len)
 {
 	sqlite3_stmt *s = NULL;
+	char *site = NULL;
 	int rc, placed = 0;
 
 	memset(set, 0, sizeof(*set));
-	if ((rc = wk_store_prepare(st, &s,
-	        "SELECT id, source FROM policy_script WHERE source IS NOT NULL"
-	        " ORDER BY kind <> 'national', id")) < 0)
+	if ((rc = wk_store_meta_get(st, "site", &site)) < 0)
 		return rc;
+	rc = wk_store_prepare(st, &s,
+	        "SELECT id, source FROM policy_script WHERE source IS NOT NULL"
+	        " AND (kind = 'national' OR substr(id, 1, length(?1) + 7) = 'sites/' || ?1 || '/')"
+	        " ORDER BY kind <> 'national', id");
+	if (rc < 0) {
+		free(site);
+		return rc;
+	}
+	sqlite3_bind_text(s, 1, site ? site : "", -1, SQLITE_TRANSIENT);
+	free(site);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(s, 0);
 
@@ -358,6 +369,7 @@ static int validate_input(wk_store *st, const char *inspection, int with_rest, j
 {
 	return wk_query_json(st, (const char *[]){ inspection, with_rest ? "1" : "0" }, 2,
 		"SELECT json_object("
+		" 'edm', (SELECT json(doc) FROM national_doc WHERE kind = 'edm' ORDER BY version DESC LIMIT 1),"
 		" 'inspection', (SELECT json_object('id', i.id, 'title', i.title, 'report_published', i.report_published,"
 		"   'plan_submitted', i.plan_submitted) FROM inspection i WHERE i.id = ?1),"
 		" 'recommendations', (SELECT json_group_array(json_object('number', r.number, 'response', r.response,"
