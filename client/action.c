@@ -204,6 +204,8 @@ int wk_decision_add(wk_store *st, const char *plan, const char *decided_on, cons
 
 	if ((rc = wk_entity_exists(st, "plan", plan)) <= 0)
 		return rc < 0 ? rc : wk_error_set(WK_ENOTFOUND, "no plan '%s'", plan);
+	if (!decided_on)
+		return wk_error_set(WK_EINVALID, "decision date is required (--date YYYY-MM-DD)");
 	if ((rc = wk_field_date("decision date", decided_on)) < 0 ||
 	    (rc = wk_field_text("decision", decision, 0, 1)) < 0 ||
 	    (rc = wk_field_text("rationale", rationale, 0, 1)) < 0 ||

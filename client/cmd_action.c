@@ -125,11 +125,8 @@ static int do_progress(wk_cli *cli, void *arg)
 
 static int cmd_action_progress(wk_cli *cli)
 {
-	int rc;
+	int rc = wk_cli_write(cli, do_progress, NULL);
 
-	if (!wk_cli_opt(cli, "text"))
-		return wk_cli_usage(cli, "give the update with --text TEXT");
-	rc = wk_cli_write(cli, do_progress, NULL);
 	if (rc == WK_EXIT_OK)
 		printf("progress recorded on action %s\n", cli->pos[0]);
 	return rc;

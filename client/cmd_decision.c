@@ -31,12 +31,8 @@ static int do_add(wk_cli *cli, void *arg)
 
 static int cmd_decision_add(wk_cli *cli)
 {
-	int rc;
+	int rc = wk_cli_write(cli, do_add, NULL);
 
-	if (!wk_cli_opt(cli, "date") || !wk_cli_opt(cli, "decision") || !wk_cli_opt(cli, "rationale") ||
-	    !wk_cli_opt(cli, "by"))
-		return wk_cli_usage(cli, "give --date, --decision, --rationale and --by");
-	rc = wk_cli_write(cli, do_add, NULL);
 	if (rc == WK_EXIT_OK)
 		printf("decision recorded\n");
 	return rc;

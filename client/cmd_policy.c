@@ -132,19 +132,27 @@ static int cmd_policy_test(wk_cli *cli)
 	script_job job = { WK_BUF_INIT, "", 0, NULL };
 	wk_buf tests = WK_BUF_INIT;
 	json_t *report = NULL, *c;
-	char tpath[4200], tname[300];
+	char tpath[4200], spath[4200], tname[300];
+	const char *script = cli->pos[0];
 	const char *tp = wk_cli_opt(cli, "tests");
 	size_t i, n;
 	int rc;
 
+	n = strlen(cli->pos[0]);
+	if (!tp && n > 9 && strcmp(cli->pos[0] + n - 9, "_test.lua") == 0) {
+		/* Given the test file: the script is beside it. */
+		snprintf(tpath, sizeof(tpath), "%s", cli->pos[0]);
+		snprintf(spath, sizeof(spath), "%.*s.lua", (int)n - 9, cli->pos[0]);
+		tp = tpath;
+		script = spath;
+	}
 	if (!tp) {
-		n = strlen(cli->pos[0]);
 		snprintf(tpath, sizeof(tpath), "%.*s_test.lua", n > 4 && strcmp(cli->pos[0] + n - 4, ".lua") == 0 ?
 		         (int)n - 4 : (int)n, cli->pos[0]);
 		tp = tpath;
 	}
 	tests.max = SCRIPT_MAX;
-	if (read_script(cli, cli->pos[0], &job) < 0 ||
+	if (read_script(cli, script, &job) < 0 ||
 	    wk_buf_read_file(&tests, tp, SCRIPT_MAX, "policy test file") < 0) {
 		wk_buf_free(&job.src);
 		wk_buf_free(&tests);
@@ -181,7 +189,7 @@ const wk_command wk_cmd_policy[] = {
 	  WK_CMD_STORE | WK_CMD_READ, NULL },
 	{ "policy check", "FILE", "check a site script against the national rules, without installing it",
 	  cmd_policy_check, file_opts, 1, 1, WK_CMD_STORE | WK_CMD_READ, NULL },
-	{ "policy test", "FILE", "run the test cases written beside a site script", cmd_policy_test, test_opts,
+	{ "policy test", "FILE", "run the test cases written beside a site script (FILE: the script or its _test.lua)", cmd_policy_test, test_opts,
 	  1, 1, WK_CMD_STORE | WK_CMD_READ, "The test file format is in docs/policies.md." },
 	{ "policy install", "FILE", "check and install (or update) a site script", cmd_policy_install, file_opts,
 	  1, 1, WK_CMD_STORE | WK_CMD_WRITE | WK_CMD_NOGUARD,

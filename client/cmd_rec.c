@@ -34,11 +34,8 @@ static int do_respond(wk_cli *cli, void *arg)
 
 static int cmd_rec_respond(wk_cli *cli)
 {
-	int rc;
+	int rc = wk_cli_write(cli, do_respond, NULL);
 
-	if (!wk_cli_opt(cli, "response"))
-		return wk_cli_usage(cli, "give --response agreed|partly_agreed|not_agreed");
-	rc = wk_cli_write(cli, do_respond, NULL);
 	if (rc == WK_EXIT_OK)
 		printf("recommendation %s: %s\n", cli->pos[0], wk_cli_opt(cli, "response"));
 	return rc;

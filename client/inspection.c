@@ -702,7 +702,7 @@ int wk_inspection_resolve(wk_store *st, const char *arg, char **id)
 	if ((rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM inspection", &n)) < 0)
 		return rc;
 	if (n != 1)
-		return wk_error_set(WK_EUSAGE, n == 0 ?
+		return wk_error_set(n == 0 ? WK_ENOTFOUND : WK_EUSAGE, n == 0 ?
 			"there is no inspection action plan yet; import one with 'wicket actionplan import FILE'" :
 			"there are several inspections; name one with --inspection ID");
 	if ((rc = wk_query_json(st, NULL, 0, "SELECT json_quote(id) FROM inspection", &j)) < 0)

@@ -142,7 +142,7 @@ int wk_plan_resolve(wk_store *st, const char *arg, char **id)
 	if ((rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM plan", &n)) < 0)
 		return rc;
 	if (n != 1)
-		return wk_error_set(WK_EUSAGE, n == 0 ?
+		return wk_error_set(n == 0 ? WK_ENOTFOUND : WK_EUSAGE, n == 0 ?
 			"there is no plan yet; create one with 'wicket plan create --edm CODE'" :
 			"there are several plans; name the one you mean ('wicket plan list' shows them)");
 	if ((rc = wk_query_json(st, NULL, 0, "SELECT json_quote(id) FROM plan", &j)) < 0)

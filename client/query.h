@@ -3,6 +3,10 @@
  *
  * Read commands build their answer in SQL (json_object, json_group_array),
  * so the shape of every --json answer is written once, next to its query.
+ *
+ * Beware: SQLite drops the JSON type of a scalar subquery that sorts
+ * ("(SELECT json(doc) ... ORDER BY ... LIMIT 1)" comes out as a string).
+ * Write json((SELECT doc ... ORDER BY ... LIMIT 1)) instead.
  */
 #ifndef WK_QUERY_H
 #define WK_QUERY_H

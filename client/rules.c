@@ -259,7 +259,7 @@ static int describe_input(wk_store *st, json_t **out)
 	int rc = wk_query_json(st, NULL, 0,
 		"SELECT json_object('edms', (SELECT json_group_array(json(doc)) FROM national_doc d"
 		" WHERE kind = 'edm' AND version = (SELECT max(version) FROM national_doc e WHERE e.code = d.code)),"
-		" 'edm', (SELECT json(doc) FROM national_doc WHERE kind = 'edm' ORDER BY version DESC LIMIT 1))", out);
+		" 'edm', json((SELECT doc FROM national_doc WHERE kind = 'edm' ORDER BY version DESC LIMIT 1)))", out);
 	return rc == WK_ENOTFOUND ? wk_error_set(rc, "the catalogue is empty") : rc;
 }
 
@@ -329,7 +329,7 @@ int wk_rules_readiness(wk_store *st, const char *plan, int stage, json_t **out)
 		" 'establishment', (SELECT json_object('code', e.id, 'name', e.name, 'category', e.category,"
 		"   'function', e.function, 'current_stage', e.current_stage) FROM establishment e WHERE e.id = p.establishment),"
 		" 'plan', json_object('id', p.id, 'current_stage', p.current_stage, 'target_stage', p.target_stage),"
-		" 'edm', (SELECT json(doc) FROM national_doc WHERE id = p.edm),"
+		" 'edm', json((SELECT doc FROM national_doc WHERE id = p.edm)),"
 		" 'assessments', " ASSESSMENTS_SQL("p.id") ")"
 		" FROM plan p WHERE p.id = ?1", &in);
 	if (rc == WK_ENOTFOUND)
@@ -347,7 +347,7 @@ int wk_rules_sequence(wk_store *st, const char *plan, json_t **out)
 
 	*out = NULL;
 	rc = wk_query_json(st, (const char *[]){ plan }, 1,
-		"SELECT json_object('edm', (SELECT json(doc) FROM national_doc WHERE id = p.edm),"
+		"SELECT json_object('edm', json((SELECT doc FROM national_doc WHERE id = p.edm)),"
 		" 'assessments', " ASSESSMENTS_SQL("p.id") ") FROM plan p WHERE p.id = ?1", &in);
 	if (rc == WK_ENOTFOUND)
 		return wk_error_set(rc, "no plan '%s'", plan);
@@ -369,7 +369,7 @@ static int validate_input(wk_store *st, const char *inspection, int with_rest, j
 {
 	return wk_query_json(st, (const char *[]){ inspection, with_rest ? "1" : "0" }, 2,
 		"SELECT json_object("
-		" 'edm', (SELECT json(doc) FROM national_doc WHERE kind = 'edm' ORDER BY version DESC LIMIT 1),"
+		" 'edm', json((SELECT doc FROM national_doc WHERE kind = 'edm' ORDER BY version DESC LIMIT 1)),"
 		" 'inspection', (SELECT json_object('id', i.id, 'title', i.title, 'report_published', i.report_published,"
 		"   'plan_submitted', i.plan_submitted) FROM inspection i WHERE i.id = ?1),"
 		" 'recommendations', (SELECT json_group_array(json_object('number', r.number, 'response', r.response,"

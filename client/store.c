@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* How long a write waits for another process before giving up. */
@@ -29,6 +30,34 @@ sqlite3 *wk_store_db(wk_store *st)
 const char *wk_store_path(const wk_store *st)
 {
 	return st->path;
+}
+
+/*
+ * SQLite reports a read-only filesystem as "unable to open" (it cannot make
+ * the -wal and -shm files) and a full one, at open, as a plain I/O error.
+ * Ask the filesystem which it is: 'r' read-only, 'f' full, 0 neither.
+ */
+static int filesystem_state(const char *path)
+{
+	char dir[4096], *slash;
+	struct statvfs vfs;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (statvfs(dir, &vfs) != 0)
+		return 0;
+	if (vfs.f_flag & ST_RDONLY)
+		return 'r';
+	if (access(dir, W_OK) != 0 && errno == EROFS)
+		return 'r';
+	/* Less than one WAL page's worth of room. */
+	if ((unsigned long long)vfs.f_bavail * vfs.f_frsize < 64 * 1024)
+		return 'f';
+	return 0;
 }
 
 int wk_store_fail(wk_store *st, int rc, const char *doing)
@@ -59,6 +88,12 @@ int wk_store_fail(wk_store *st, int rc, const char *doing)
 			"%s: '%s' is not a wicket store (not an SQLite database)", doing, path);
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
+		switch (filesystem_state(path)) {
+		case 'r':
+			return wk_store_fail(st, SQLITE_READONLY, doing);
+		case 'f':
+			return wk_store_fail(st, SQLITE_FULL, doing);
+		}
 		return wk_error_set(WK_EIO, "%s: cannot access store '%s': %s", doing, path, detail);
 	case SQLITE_CONSTRAINT:
 		return wk_error_set(WK_ECONFLICT, "%s: %s", doing, detail);
@@ -204,6 +239,10 @@ int wk_store_open(wk_store **out, const char *path)
 		return wk_error_set(WK_ENOTFOUND, "no wicket store at '%s'; run 'wicket init' first", path);
 	if (!S_ISREG(sb.st_mode))
 		return wk_error_set(WK_ENOTSTORE, "'%s' is not a wicket store (not a regular file)", path);
+	if (sb.st_size == 0)
+		return wk_error_set(WK_ENOTSTORE,
+			"'%s' is an empty file, not a wicket store (an interrupted init?); move it away and run 'wicket init'",
+			path);
 	if ((rc = store_alloc(&st, path)) < 0)
 		return rc;
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
