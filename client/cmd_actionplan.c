@@ -35,8 +35,10 @@ static int cmd_actionplan_import(wk_cli *cli)
 	json_t *report = NULL;
 	int rc = wk_cli_write(cli, do_import, &report);
 
-	if (rc != WK_EXIT_OK)
+	if (rc != WK_EXIT_OK) {
+		json_decref(report); /* the import may have run before the commit failed */
 		return rc;
+	}
 	printf("imported %s: %lld recommendations, %lld actions, %lld changes recorded%s\n",
 	       json_string_value(json_object_get(report, "inspection")),
 	       (long long)json_integer_value(json_object_get(report, "recommendations")),
