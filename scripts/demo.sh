@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The demo: install what is missing, build, then one establishment working
-# offline: created, its plan built from the national OMU EDM, baselines
-# assessed, the sample inspection action plan imported, and a readiness-style
-# summary printed. Everything happens in a fresh temporary directory.
+# The demo: install what is missing, build, then establishments working
+# offline: one created, its plan built from the national OMU EDM, baselines
+# assessed, the sample inspection action plan imported, its readiness for
+# stage 2 judged by the national rules, a change the rules refuse; then a
+# second establishment whose own Lua rules are tested, installed and used.
+# Everything happens in a fresh temporary directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -13,7 +15,7 @@ export WICKET_POLICY_DIR="$root/policies"
 work=$(mktemp -d "${TMPDIR:-/tmp}/wicket-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 site="$work/leeds"
-w() { echo "\$ wicket $*" | sed "s|$site|SITE|g"; "$wicket" -C "$site" "$@"; echo; }
+w() { echo "\$ wicket $*" | sed "s|$root/||g"; "$wicket" -C "$site" "$@"; echo; }
 
 echo "== one establishment, offline"
 w init --site LEI --name "HMP Leeds" --category B --function reception --stage 3 \
@@ -33,4 +35,20 @@ w action update omic-pre-release-2022/4#3 --target "March 2027" --reason "Device
 w action list --overdue
 w plan show
 w log --entity assessment --by "Sam Patel (OMU admin)"
+w readiness --stage 2
+w validate
+echo "# a change the national rules refuse: a Not Agreed recommendation cannot keep its actions"
+w rec respond 2 --response not_agreed --reason policy --text "Not affordable this year" ||
+  echo "(refused as it should be; nothing was written)"; echo
 w check
+
+echo "== a second establishment, with its own rules (policies/sites/HMP-A)"
+site="$work/hmp-a"
+w init --site HMP-A --name "HMP A (example)" --category C --function training --person "Alex Reid (HOMS)"
+w plan create --edm OMU
+w policy test "$root/policies/sites/HMP-A/rules.lua"
+w policy install "$root/policies/sites/HMP-A/rules.lua"
+w policy list
+w baseline set 3.5 --status not_met --owner "OMU Manager"
+echo "# HMP-A's own rule makes a mandatory weight-2 baseline not met red (national blockers elided)"
+w readiness --stage 2 | grep -vE "national\.mandatory"

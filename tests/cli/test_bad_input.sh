@@ -13,54 +13,16 @@
 # shellcheck disable=SC2317 # helpers are called through check()
 set -u
 
-: "${WICKET:?set WICKET to the wicket binary}"
-SRC=${WICKET_SOURCE_DIR:-$(pwd)}
-SAMPLE_JSON=$SRC/samples/actionplan-omic-pre-release-2022.json
-SAMPLE_CSV=$SRC/samples/actionplan-omic-pre-release-2022.csv
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh" bad
 CSV_HEADER='rec_number,addressee,recommendation,text_missing,response,reason_category,part_implemented,response_text,note,action,owner,target'
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/wk-cli-bad.XXXXXX") || exit 1
 cleanup() {
 	chmod -R u+w "$T" 2>/dev/null
 	[ -n "${holder:-}" ] && kill "$holder" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
-
-passed=0
-failed=0
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
-# check DESCRIPTION COMMAND...: the command's success is the check.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-	else
-		fail "$desc"
-		show_last
-	fi
-}
-
-rc=0
-last_cmd=
-OUT=$T/out
-ERR=$T/err
-run() {
-	last_cmd="wicket $*"
-	"$WICKET" "$@" >"$OUT" 2>"$ERR"
-	rc=$?
-}
-show_last() {
-	[ -n "$last_cmd" ] || return 0
-	echo "    command: $last_cmd"
-	echo "    exit status: $rc"
-	head -c 600 "$OUT" | sed 's/^/    stdout: /'
-	head -c 600 "$ERR" | sed 's/^/    stderr: /'
-}
 
 # The store's content, as sqlite3 sees it.
 snapshot() {
@@ -426,6 +388,4 @@ check "a locked store: the store is unchanged" test "$(snapshot "$STORE")" = "$b
 run -C "$S" baseline set 1.1 --status met --owner "Head of OMU"
 check "a locked store: once the lock is gone the same write succeeds" test "$rc" -eq 0
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] || exit 1
-exit 0
+finish

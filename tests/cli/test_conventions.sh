@@ -7,45 +7,9 @@
 # shellcheck disable=SC2317 # helpers are called through check()
 set -u
 
-: "${WICKET:?set WICKET to the wicket binary}"
-SRC=${WICKET_SOURCE_DIR:-$(pwd)}
-SAMPLE_JSON=$SRC/samples/actionplan-omic-pre-release-2022.json
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/wk-cli-conv.XXXXXX") || exit 1
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh" conv
 trap 'rm -rf "$T"' EXIT
-
-passed=0
-failed=0
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
-# check DESCRIPTION COMMAND...: the command's success is the check.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-	else
-		fail "$desc"
-		[ -n "${last_cmd:-}" ] && show_last
-	fi
-}
-
-# run ARGS...: run wicket, stdout in $T/out, stderr in $T/err, status in $rc.
-rc=0
-last_cmd=
-run() {
-	last_cmd="wicket $*"
-	"$WICKET" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-}
-show_last() {
-	echo "    command: $last_cmd"
-	echo "    exit status: $rc"
-	head -c 600 "$T/out" | sed 's/^/    stdout: /'
-	head -c 600 "$T/err" | sed 's/^/    stderr: /'
-}
 
 # SQL over a JSON file (sqlite3's JSON functions; no jq).
 json_valid() { [ "$(sqlite3 :memory: "SELECT json_valid(CAST(readfile('$1') AS TEXT))")" = 1 ]; }
@@ -334,6 +298,4 @@ check "log --by 'Kim Lee' (text) exits 0" is_rc 0
 check "log --by 'Kim Lee' (text) shows only Kim Lee's changes" \
 	test "$(grep -c 'Kim Lee' "$T/out")" -eq "$(wc -l <"$T/out")" -a "$(wc -l <"$T/out")" -gt 0
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] || exit 1
-exit 0
+finish
