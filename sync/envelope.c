@@ -38,8 +38,9 @@ static int code_ok(const char *what, const char *s)
 {
 	size_t i, n = s ? strlen(s) : 0;
 
-	if (n < 1 || n > 32)
-		return wk_error_set(WK_EINVALID, "envelope %s must be 1 to 32 characters", what);
+	/* As site and device codes everywhere (client/site.c, sync/trust.h). */
+	if (n < 2 || n > 16)
+		return wk_error_set(WK_EINVALID, "envelope %s must be 2 to 16 characters", what);
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
@@ -93,8 +94,8 @@ static int encrypt_payload(wk_buf *out, const unsigned char key[32], uint8_t mod
 }
 
 int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned char *payload,
-                     size_t len, const unsigned char *sign_sk, const unsigned char (*recipients)[32],
-                     size_t nrecipients)
+                     size_t len, const unsigned char signer_pk[32], wk_envelope_signer sign, void *ctx,
+                     const unsigned char (*recipients)[32], size_t nrecipients)
 {
 	unsigned char *key = NULL, (*sorted)[32] = NULL, nonce[24], sealed[WK_ENVELOPE_SEALED_KEY_BYTES];
 	unsigned char hash[32] = { 0 }, sig[SIG_BYTES] = { 0 };
@@ -145,7 +146,7 @@ int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned c
 	wk_buf_puts(out, meta->device);
 	put_u64(out, meta->seq);
 	wk_buf_put(out, meta->prev, 32);
-	wk_buf_put(out, sign_sk + 32, 32); /* the public half of an Ed25519 secret key */
+	wk_buf_put(out, signer_pk, 32);
 	put_u16(out, (uint16_t)nrecipients);
 	for (i = 0; i < nrecipients; i++) {
 		crypto_box_seal(sealed, key, 32, sorted[i]);
@@ -185,8 +186,9 @@ int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned c
 		crypto_generichash((unsigned char *)out->ptr + len_at + 8, 32,
 		                   (unsigned char *)out->ptr + ct_start, (unsigned long long)clen, NULL, 0);
 	}
-	crypto_sign_detached((unsigned char *)out->ptr + len_at + 8 + 32, NULL,
-	                     (unsigned char *)out->ptr + hdr_start, len_at + 8 + 32 - hdr_start, sign_sk);
+	if ((rc = sign(ctx, (unsigned char *)out->ptr + len_at + 8 + 32,
+	               (unsigned char *)out->ptr + hdr_start, len_at + 8 + 32 - hdr_start)) < 0)
+		goto out;
 	if (out->len - start > lim.max_envelope)
 		rc = wk_error_set(WK_ELIMIT, "the envelope would be larger than %zu bytes", lim.max_envelope);
 out:
@@ -229,12 +231,17 @@ static uint64_t take_uint(reader *r, int bytes)
 	return v;
 }
 
+/* A length-prefixed code into out (17 bytes): the length is checked before anything is copied. */
 static int take_code(reader *r, char *out, const char *what)
 {
 	size_t k = (size_t)take_uint(r, 1);
-	const unsigned char *at = take(r, k);
+	const unsigned char *at;
 
-	if (!at)
+	if (r->bad)
+		return wk_error_set(WK_EINVALID, "envelope is truncated in its %s", what);
+	if (k < 2 || k > 16)
+		return wk_error_set(WK_EINVALID, "envelope %s must be 2 to 16 characters", what);
+	if (!(at = take(r, k)))
 		return wk_error_set(WK_EINVALID, "envelope is truncated in its %s", what);
 	memcpy(out, at, k);
 	out[k] = '\0';

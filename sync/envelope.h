@@ -44,7 +44,7 @@ typedef struct {
 /* What the header says; pointers borrow from the envelope bytes. */
 typedef struct {
 	uint32_t format;
-	char site[33], device[33];
+	char site[17], device[17];
 	uint64_t seq;
 	unsigned char prev[32];
 	unsigned char signer[32];      /* Ed25519 public key */
@@ -65,14 +65,17 @@ typedef struct {
 	const unsigned char *prev;     /* 32 bytes */
 } wk_envelope_meta;
 
+/* Signs m with the device's Ed25519 key (held by sync/keys.h; it never leaves there). */
+typedef int (*wk_envelope_signer)(void *ctx, unsigned char sig[64], const unsigned char *m, size_t n);
+
 /*
  * Seal payload for recipients (each a 32-byte X25519 public key), signed by
- * the device's Ed25519 secret key sign_sk (64 bytes; its public half is taken
- * from it). The envelope is appended to out.
+ * sign(ctx, ...) whose Ed25519 public key is signer_pk. The envelope is
+ * appended to out; on failure out is as it was.
  */
 int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned char *payload,
-                     size_t len, const unsigned char *sign_sk, const unsigned char (*recipients)[32],
-                     size_t nrecipients);
+                     size_t len, const unsigned char signer_pk[32], wk_envelope_signer sign, void *ctx,
+                     const unsigned char (*recipients)[32], size_t nrecipients);
 
 /* Parse the header: size caps and strict layout only; no signature is checked. */
 int wk_envelope_parse(wk_envelope_info *info, const unsigned char *p, size_t n,

@@ -38,8 +38,15 @@ static int open_with(void *ctx, unsigned char key[32], const unsigned char *seal
 }
 
 static party dev, officer, other, stranger;
+
+static int sign_as(void *ctx, unsigned char sig[64], const unsigned char *m, size_t n)
+{
+	crypto_sign_detached(sig, NULL, m, n, ((party *)ctx)->sign_sk);
+	return 0;
+}
 static const unsigned char prev[32] = { 1, 2, 3 };
 static const wk_envelope_meta meta = { "LEI", "d1", 7, prev };
+#define SIGNER dev.sign_pk, sign_as, &dev
 
 static int seal(wk_buf *out, const unsigned char *payload, size_t len)
 {
@@ -48,7 +55,7 @@ static int seal(wk_buf *out, const unsigned char *payload, size_t len)
 	memcpy((void *)recips[0], officer.box_pk, 32);
 	memcpy((void *)recips[1], dev.box_pk, 32);
 	memcpy((void *)recips[2], other.box_pk, 32);
-	return wk_envelope_seal(out, &meta, payload, len, dev.sign_sk, recips, 3);
+	return wk_envelope_seal(out, &meta, payload, len, SIGNER, recips, 3);
 }
 
 /* Parse, verify and decrypt for p; 0 only when all pass and the payload is want. */
@@ -187,6 +194,13 @@ static void test_truncation_and_caps(void)
 		CHECK_EQ_INT(wk_envelope_decrypt(&plain, &info, dev.box_pk, open_with, &dev, &lim), WK_ELIMIT);
 		wk_buf_free(&plain);
 	}
+	/* A site length over 16 is refused before anything is copied (it once overflowed). */
+	{
+		char saved = e.ptr[8];
+		e.ptr[8] = (char)200;
+		CHECK_EQ_INT(wk_envelope_parse(&info, (unsigned char *)e.ptr, e.len, NULL), WK_EINVALID);
+		e.ptr[8] = saved;
+	}
 	/* A format from the future is named as such. */
 	e.ptr[7] = 2;
 	CHECK_EQ_INT(wk_envelope_parse(&info, (unsigned char *)e.ptr, e.len, NULL), WK_EVERSION);
@@ -201,10 +215,13 @@ static void test_seal_refuses(void)
 
 	memcpy(r[0], dev.box_pk, 32);
 	memcpy(r[1], dev.box_pk, 32);
-	CHECK_EQ_INT(wk_envelope_seal(&e, &meta, (const unsigned char *)"x", 1, dev.sign_sk,
+	CHECK_EQ_INT(wk_envelope_seal(&e, &meta, (const unsigned char *)"x", 1, SIGNER,
 	                              (const unsigned char (*)[32])r, 2), WK_EINVALID);
 	bad.site = "L/EI";
-	CHECK_EQ_INT(wk_envelope_seal(&e, &bad, (const unsigned char *)"x", 1, dev.sign_sk,
+	CHECK_EQ_INT(wk_envelope_seal(&e, &bad, (const unsigned char *)"x", 1, SIGNER,
+	                              (const unsigned char (*)[32])r, 1), WK_EINVALID);
+	bad.site = "L";
+	CHECK_EQ_INT(wk_envelope_seal(&e, &bad, (const unsigned char *)"x", 1, SIGNER,
 	                              (const unsigned char (*)[32])r, 1), WK_EINVALID);
 	CHECK_EQ_INT(e.len, 0);
 	wk_buf_free(&e);

@@ -1,0 +1,242 @@
+/*
+ * The changeset encoding is pinned: three golden changesets (a device's first
+ * three, chained by their hashes) encode to exactly the bytes in
+ * tests/changeset/vectors/seqN.hex, those bytes decode to the same fields,
+ * and their hashes are those in vectors/seqN.blake2b. A change to any of these
+ * is a change of the format (docs/format/changeset.md).
+ */
+#include "test.h"
+#include "changeset.h"
+#include "error.h"
+
+#include <sodium.h>
+
+#define SITE "LEI"
+#define DEVICE "d4f3a21"
+/* 2026-11-22T14:38:37.724Z as a clock value (counter 0). */
+#define T0 ((int64_t)0x1a203b1dc9cLL << 16)
+
+static int ok(int rc)
+{
+	if (rc < 0)
+		fprintf(stderr, "  error: %s\n", wk_error_msg());
+	return rc == 0;
+}
+
+/* Read a hex file (whitespace ignored) into a malloc'd buffer. */
+static unsigned char *read_hex(const char *rel, size_t *n)
+{
+	FILE *f = fopen(test_src(rel), "r");
+	unsigned char *out = NULL;
+	char text[65536];
+	size_t len, i, k = 0;
+	int hi = -1, c;
+
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", rel);
+		return NULL;
+	}
+	len = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	if (len == sizeof(text) || !(out = malloc(len / 2 + 1)))
+		return NULL;
+	for (i = 0; i < len; i++) {
+		c = text[i];
+		if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+			continue;
+		if (c >= '0' && c <= '9') c -= '0';
+		else if (c >= 'a' && c <= 'f') c = c - 'a' + 10;
+		else { free(out); return NULL; }
+		if (hi < 0) {
+			hi = c;
+		} else {
+			out[k++] = (unsigned char)(hi << 4 | c);
+			hi = -1;
+		}
+	}
+	*n = k;
+	return out;
+}
+
+static void hex_of(char *dst, const unsigned char *p, size_t n)
+{
+	sodium_bin2hex(dst, n * 2 + 1, p, n);
+}
+
+static int add(wk_changeset *cs, int64_t seq, int64_t hlc, const char *person, const char *entity,
+               const char *id, const char *kind, const char *field, const char *oldv,
+               const char *newv)
+{
+	wk_op op = { seq, hlc, DEVICE, person, entity, id, kind, field, oldv, newv };
+
+	return wk_changeset_add_op(cs, &op);
+}
+
+/* seq 1: the smallest; one set op. */
+static wk_changeset *build1(void)
+{
+	wk_changeset *cs = NULL;
+
+	CHECK(ok(wk_changeset_new(&cs, SITE, DEVICE, 1, NULL, 2)));
+	if (!cs)
+		return NULL;
+	CHECK(ok(wk_changeset_add_catalogue(cs, "stages@1")));
+	CHECK(ok(wk_changeset_add_catalogue(cs, "edm:OMU@1")));
+	CHECK(ok(add(cs, 41, T0, "A. Khan", "assessment", "omu/1.1", "set", "status",
+	             "not_assessed", "met")));
+	return cs;
+}
+
+/* seq 2: chains to seq 1; a value set from nothing and one replaced. */
+static wk_changeset *build2(const unsigned char prev[32])
+{
+	wk_changeset *cs = NULL;
+
+	CHECK(ok(wk_changeset_new(&cs, SITE, DEVICE, 2, prev, 2)));
+	if (!cs)
+		return NULL;
+	CHECK(ok(wk_changeset_add_catalogue(cs, "edm:OMU@1")));
+	CHECK(ok(wk_changeset_add_catalogue(cs, "stages@1")));
+	CHECK(ok(add(cs, 42, T0 + ((int64_t)60000 << 16), "A. Khan", "assessment", "omu/1.1", "set",
+	             "owner", NULL, "Head of OMU")));
+	CHECK(ok(add(cs, 44, T0 + ((int64_t)60000 << 16) + 1, "A. Khan", "assessment", "omu/1.1",
+	             "set", "evidence", "minutes of 3 May", "minutes of 3 and 10 May")));
+	return cs;
+}
+
+/* seq 3: a create, NULL and empty values, non-ASCII text and person, no catalogue change. */
+static wk_changeset *build3(const unsigned char prev[32])
+{
+	wk_changeset *cs = NULL;
+	int64_t t = T0 + ((int64_t)86400000 << 16);
+
+	CHECK(ok(wk_changeset_new(&cs, SITE, DEVICE, 3, prev, 2)));
+	if (!cs)
+		return NULL;
+	CHECK(ok(wk_changeset_add_catalogue(cs, "edm:OMU@1")));
+	CHECK(ok(add(cs, 50, t, "Siobh\xc3\xa1n O\xe2\x80\x99Neill", "inspection", "omic-pre-release-2022",
+	             "create", NULL, NULL, NULL)));
+	CHECK(ok(add(cs, 51, t + 1, "Siobh\xc3\xa1n O\xe2\x80\x99Neill", "inspection",
+	             "omic-pre-release-2022", "set", "title", NULL,
+	             "Offender Management in Custody \xe2\x80\x93 Pre-release")));
+	CHECK(ok(add(cs, 52, t + 2, "Siobh\xc3\xa1n O\xe2\x80\x99Neill", "assessment", "omu/2.4", "set",
+	             "local_arrangement", "", NULL)));
+	CHECK(ok(add(cs, 53, t + 3, "Siobh\xc3\xa1n O\xe2\x80\x99Neill", "assessment", "omu/2.4", "set",
+	             "evidence", NULL, "")));
+	return cs;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int same(const wk_changeset *a, const wk_changeset *b)
+{
+	size_t i;
+
+	if (a->format != b->format || strcmp(a->site, b->site) || strcmp(a->device, b->device) ||
+	    a->seq != b->seq || memcmp(a->prev, b->prev, 32) || a->schema_version != b->schema_version ||
+	    a->ncatalogue != b->ncatalogue || a->hlc_min != b->hlc_min || a->hlc_max != b->hlc_max ||
+	    a->nops != b->nops)
+		return 0;
+	for (i = 0; i < a->ncatalogue; i++)
+		if (strcmp(a->catalogue[i], b->catalogue[i]))
+			return 0;
+	for (i = 0; i < a->nops; i++) {
+		const wk_op *x = &a->ops[i], *y = &b->ops[i];
+
+		if (x->seq != y->seq || x->hlc != y->hlc || !str_eq(x->device, y->device) ||
+		    !str_eq(x->person, y->person) || !str_eq(x->entity, y->entity) ||
+		    !str_eq(x->entity_id, y->entity_id) || !str_eq(x->kind, y->kind) ||
+		    !str_eq(x->field, y->field) || !str_eq(x->old_value, y->old_value) ||
+		    !str_eq(x->new_value, y->new_value))
+			return 0;
+	}
+	return 1;
+}
+
+/* Encode cs, compare with the vector file, decode the file, compare; hash into h. */
+static void check_vector(const wk_changeset *cs, int k, unsigned char h[32])
+{
+	char path[64], hex[2 * 65536 + 1], hhex[65];
+	unsigned char *want = NULL, *wanth = NULL;
+	size_t n = 0, hn = 0;
+	wk_buf b = WK_BUF_INIT;
+	wk_changeset *back = NULL;
+
+	memset(h, 0, 32);
+	if (!cs)
+		return;
+	snprintf(path, sizeof(path), "tests/changeset/vectors/seq%d.hex", k);
+	CHECK((want = read_hex(path, &n)) != NULL);
+	snprintf(path, sizeof(path), "tests/changeset/vectors/seq%d.blake2b", k);
+	CHECK((wanth = read_hex(path, &hn)) != NULL);
+	CHECK(ok(wk_changeset_encode(&b, cs)));
+	CHECK_EQ_INT(b.len, wk_changeset_size(cs));
+	if (want && b.len < 65536) {
+		CHECK_EQ_INT(b.len, n);
+		if (b.len != n || memcmp(b.ptr, want, n) != 0) {
+			hex_of(hex, (const unsigned char *)b.ptr, b.len);
+			fprintf(stderr, "seq%d: encoded bytes differ from the vector; got\n%s\n", k, hex);
+			CHECK(0);
+		}
+	}
+	wk_changeset_hash(h, (const unsigned char *)b.ptr, b.len);
+	hex_of(hhex, h, 32);
+	CHECK_EQ_INT(hn, 32);
+	if (wanth && hn == 32)
+		hex_of(hex, wanth, 32);
+	else
+		snprintf(hex, sizeof(hex), "(no vector)");
+	CHECK_EQ_STR(hhex, hex);
+	if (want) {
+		CHECK(ok(wk_changeset_decode(&back, want, n, NULL)));
+		CHECK(back && same(cs, back));
+		CHECK(back && wk_changeset_size(back) == n);
+		wk_changeset_free(back);
+	}
+	free(want);
+	free(wanth);
+	wk_buf_free(&b);
+}
+
+int main(void)
+{
+	unsigned char h1[32], h2[32], h3[32];
+	wk_changeset *c1, *c2, *c3;
+
+	c1 = build1();
+	CHECK(c1 && c1->ncatalogue == 2 && strcmp(c1->catalogue[0], "edm:OMU@1") == 0);
+	check_vector(c1, 1, h1);
+	c2 = build2(h1);
+	check_vector(c2, 2, h2);
+	c3 = build3(h2);
+	check_vector(c3, 3, h3);
+
+	/* The chain: each carries its predecessor's hash. */
+	CHECK(c2 && memcmp(c2->prev, h1, 32) == 0);
+	CHECK(c3 && memcmp(c3->prev, h2, 32) == 0);
+	/* NULL and "" survive as themselves. */
+	CHECK(c3 && c3->ops[0].field == NULL && c3->ops[0].old_value == NULL && c3->ops[0].new_value == NULL);
+	CHECK(c3 && c3->ops[2].old_value && c3->ops[2].old_value[0] == '\0' && c3->ops[2].new_value == NULL);
+	CHECK(c3 && c3->ops[3].old_value == NULL && c3->ops[3].new_value && c3->ops[3].new_value[0] == '\0');
+	CHECK(c3 && c3->hlc_min == c3->ops[0].hlc && c3->hlc_max == c3->ops[3].hlc);
+
+	/* The hash is BLAKE2b-256 of the domain prefix and the bytes, nothing else. */
+	{
+		unsigned char x[32], y[32];
+		static const unsigned char msg[] = "wicket.changeset.v1\0abc";
+
+		wk_changeset_hash(x, (const unsigned char *)"abc", 3);
+		crypto_generichash(y, 32, msg, sizeof(msg) - 1, NULL, 0);
+		CHECK(memcmp(x, y, 32) == 0);
+		crypto_generichash(y, 32, (const unsigned char *)"abc", 3, NULL, 0);
+		CHECK(memcmp(x, y, 32) != 0);
+	}
+
+	wk_changeset_free(c1);
+	wk_changeset_free(c2);
+	wk_changeset_free(c3);
+	return test_summary();
+}
