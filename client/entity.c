@@ -74,24 +74,15 @@ static int check_names(const char *entity, const char *field)
 	return 0;
 }
 
-/* The actor is kept in the store's meta cache: person and device of this command. */
-static _Thread_local char actor_person[256];
-static _Thread_local char actor_device[64];
-
 int wk_entity_set_actor(wk_store *st, const char *person, const char *device)
 {
-	(void)st;
 	if (!person || !*person)
 		return wk_error_set(WK_EINVALID, "no person is set: give --person NAME or set it with 'wicket init --person'");
-	if (wk_field_text("person", person, sizeof(actor_person) - 1, 1) < 0)
+	if (wk_field_text("person", person, 255, 1) < 0)
 		return WK_EINVALID;
-	if (strlen(person) >= sizeof(actor_person))
-		return wk_error_set(WK_EINVALID, "person name is too long (at most %zu bytes)", sizeof(actor_person) - 1);
-	if (!device || !*device || strlen(device) >= sizeof(actor_device))
+	if (!device || !*device || strlen(device) >= 64)
 		return wk_error_set(WK_EINVALID, "this store has no valid device code");
-	snprintf(actor_person, sizeof(actor_person), "%s", person);
-	snprintf(actor_device, sizeof(actor_device), "%s", device);
-	return 0;
+	return wk_store_set_actor(st, person, device);
 }
 
 int64_t wk_hlc_make(int64_t millis, int counter)
@@ -157,9 +148,9 @@ static int record(wk_store *st, int64_t hlc, const char *device, const char *per
 	return rc;
 }
 
-static int actor_ok(void)
+static int actor_ok(wk_store *st)
 {
-	if (!actor_person[0] || !actor_device[0])
+	if (!wk_store_person(st)[0] || !wk_store_device(st)[0])
 		return wk_error_set(WK_EUSAGE, "no person or device set for this change");
 	return 0;
 }
@@ -215,13 +206,13 @@ int wk_entity_create(wk_store *st, const char *entity, const char *id)
 	int64_t hlc;
 	int rc;
 
-	if ((rc = check_names(entity, NULL)) < 0 || (rc = actor_ok()) < 0)
+	if ((rc = check_names(entity, NULL)) < 0 || (rc = actor_ok(st)) < 0)
 		return rc;
 	if (!id || !*id)
 		return wk_error_set(WK_EINVALID, "a %s needs an id", entity);
 	if ((rc = row_insert(st, entity, id)) < 0 || (rc = hlc_next(st, &hlc)) < 0)
 		return rc;
-	return record(st, hlc, actor_device, actor_person, entity, id, "create", NULL, NULL, NULL);
+	return record(st, hlc, wk_store_device(st), wk_store_person(st), entity, id, "create", NULL, NULL, NULL);
 }
 
 int wk_entity_get(wk_store *st, const char *entity, const char *id,
@@ -285,13 +276,13 @@ int wk_entity_set(wk_store *st, const char *entity, const char *id,
 	int64_t hlc;
 	int rc;
 
-	if ((rc = actor_ok()) < 0 || (rc = wk_entity_get(st, entity, id, field, &old)) < 0)
+	if ((rc = actor_ok(st)) < 0 || (rc = wk_entity_get(st, entity, id, field, &old)) < 0)
 		return rc;
 	if (same(old, value))
 		goto out;
 	if ((rc = row_update(st, entity, id, field, value)) < 0 || (rc = hlc_next(st, &hlc)) < 0)
 		goto out;
-	rc = record(st, hlc, actor_device, actor_person, entity, id, "set", field, old, value);
+	rc = record(st, hlc, wk_store_device(st), wk_store_person(st), entity, id, "set", field, old, value);
 out:
 	free(old);
 	return rc;
@@ -331,7 +322,7 @@ int wk_entity_new_id(wk_store *st, char letter, char *out, size_t size)
 	long long n;
 	int rc;
 
-	if ((rc = actor_ok()) < 0)
+	if ((rc = actor_ok(st)) < 0)
 		return rc;
 	snprintf(key, sizeof(key), "counter.%c", letter);
 	if ((rc = wk_store_meta_get(st, key, &cur)) < 0)
@@ -341,6 +332,6 @@ int wk_entity_new_id(wk_store *st, char letter, char *out, size_t size)
 	snprintf(next, sizeof(next), "%lld", n);
 	if ((rc = wk_store_meta_set(st, key, next)) < 0)
 		return rc;
-	snprintf(out, size, "%s-%c%lld", actor_device, letter, n);
+	snprintf(out, size, "%s-%c%lld", wk_store_device(st), letter, n);
 	return 0;
 }

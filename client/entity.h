@@ -22,7 +22,7 @@
 
 #include "store.h"
 
-/* Who acts: set once per command before any write. Strings are copied. */
+/* Who acts on st: checks the values, then wk_store_set_actor (store.h). */
 int wk_entity_set_actor(wk_store *st, const char *person, const char *device);
 
 int wk_entity_create(wk_store *st, const char *entity, const char *id);

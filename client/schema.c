@@ -147,5 +147,26 @@ static const char migration2[] =
 	"  FROM json_each(NEW.doc, '$.stages') AS s;\n"
 	"END;\n";
 
-const char *const wk_schema_migrations[] = { migration1, migration2 };
+/*
+ * Migration 3: the ledger of changesets. Every changeset this store holds,
+ * its own and those received, with its envelope as sent; what was refused,
+ * with the reason; and the trust files, newest last.
+ */
+static const char migration3[] =
+	"CREATE TABLE changeset (\n"
+	"  site TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,\n"
+	"  hash BLOB NOT NULL, prev BLOB NOT NULL, envelope BLOB NOT NULL,\n"
+	"  ops INTEGER NOT NULL, recorded_at TEXT NOT NULL,\n"
+	"  PRIMARY KEY (site, device, seq)\n"
+	");\n"
+	"CREATE TABLE quarantine (\n"
+	"  id INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, source TEXT,\n"
+	"  site TEXT, device TEXT, seq INTEGER, reason TEXT NOT NULL, envelope BLOB\n"
+	");\n"
+	"CREATE TABLE trust_file (\n"
+	"  version INTEGER PRIMARY KEY, region TEXT NOT NULL, bytes BLOB NOT NULL, installed_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX op_pending ON op(device, changeset);\n";
+
+const char *const wk_schema_migrations[] = { migration1, migration2, migration3 };
 const int wk_schema_count = (int)(sizeof(wk_schema_migrations) / sizeof(wk_schema_migrations[0]));

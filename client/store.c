@@ -20,6 +20,8 @@
 struct wk_store {
 	sqlite3 *db;
 	char *path;
+	char person[256];
+	char device[64];
 };
 
 sqlite3 *wk_store_db(wk_store *st)
@@ -348,6 +350,28 @@ int wk_store_meta_set(wk_store *st, const char *key, const char *value)
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot save store settings");
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int wk_store_set_actor(wk_store *st, const char *person, const char *device)
+{
+	if (!person || strlen(person) >= sizeof(st->person))
+		return wk_error_set(WK_EINVALID, "person name is missing or too long (at most %zu bytes)",
+		                    sizeof(st->person) - 1);
+	if (!device || strlen(device) >= sizeof(st->device))
+		return wk_error_set(WK_EINVALID, "device code is missing or too long");
+	snprintf(st->person, sizeof(st->person), "%s", person);
+	snprintf(st->device, sizeof(st->device), "%s", device);
+	return 0;
+}
+
+const char *wk_store_person(const wk_store *st)
+{
+	return st->person;
+}
+
+const char *wk_store_device(const wk_store *st)
+{
+	return st->device;
 }
 
 int wk_store_check(wk_store *st)

@@ -23,7 +23,7 @@ typedef struct wk_store wk_store;
 /* 'WCKT': PRAGMA application_id of every wicket store. */
 #define WK_STORE_APPLICATION_ID 0x57434B54
 /* The newest schema this program knows. */
-#define WK_STORE_SCHEMA_VERSION 2
+#define WK_STORE_SCHEMA_VERSION 3
 
 /* Open an existing store at path. *out belongs to the caller (wk_store_close). */
 int wk_store_open(wk_store **out, const char *path);
@@ -63,6 +63,17 @@ int wk_store_exec(wk_store *st, const char *sql, const char *doing);
 /* meta: small key/value settings of this store (site, device, person, hlc). */
 int wk_store_meta_get(wk_store *st, const char *key, char **out); /* *out malloc'd or NULL */
 int wk_store_meta_set(wk_store *st, const char *key, const char *value);
+
+/*
+ * Who acts on this store: the person and the device every change written
+ * through this handle is recorded under (entity.h). Kept per handle, so that
+ * a program holding several stores (a region holds one per establishment)
+ * never records one store's change under another's device. Strings are
+ * copied; the getters return borrowed strings, "" when unset.
+ */
+int wk_store_set_actor(wk_store *st, const char *person, const char *device);
+const char *wk_store_person(const wk_store *st);
+const char *wk_store_device(const wk_store *st);
 
 /* Run PRAGMA integrity_check; 0 when ok, WK_ECORRUPT with the first problem. */
 int wk_store_check(wk_store *st);

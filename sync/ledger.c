@@ -1,0 +1,558 @@
+/*
+ * ledger.c - sealing pending operations and accepting envelopes. See ledger.h.
+ */
+#include "ledger.h"
+#include "changeset.h"
+#include "entity.h"
+#include "error.h"
+#include "field.h"
+#include "query.h"
+
+#include <sodium.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Most recipients an envelope is sealed to (200 sites' devices would not all be recipients of one). */
+#define MAX_RECIPIENTS 1000
+
+typedef struct {
+	char *site, *device;
+	long long last_seq;
+	unsigned char last_hash[32];
+} chain_pos;
+
+static char *meta(wk_store *st, const char *key, int *rc)
+{
+	char *v = NULL;
+
+	if ((*rc = wk_store_meta_get(st, key, &v)) == 0 && !v)
+		*rc = wk_error_set(WK_EINVALID, "this store has no %s code; was it made by 'wicket init'?", key);
+	return v;
+}
+
+/* The last changeset held of (site, device): seq 0 and a zero hash when none. */
+static int chain_last(wk_store *st, const char *site, const char *device, long long *seq, unsigned char hash[32])
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*seq = 0;
+	memset(hash, 0, 32);
+	if ((rc = wk_store_prepare(st, &s,
+	        "SELECT seq, hash FROM changeset WHERE site = ? AND device = ? ORDER BY seq DESC LIMIT 1")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_bytes(s, 1) == 32)
+			memcpy(hash, sqlite3_column_blob(s, 1), 32);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the ledger");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int ledger_insert(wk_store *st, const char *site, const char *device, long long seq,
+                         const unsigned char hash[32], const unsigned char prev[32],
+                         const unsigned char *env, size_t n, long long nops)
+{
+	sqlite3_stmt *s = NULL;
+	char today[11];
+	int rc;
+
+	wk_field_today(today);
+	if ((rc = wk_store_prepare(st, &s,
+	        "INSERT INTO changeset(site, device, seq, hash, prev, envelope, ops, recorded_at)"
+	        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, seq);
+	sqlite3_bind_blob(s, 4, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 6, env, n, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, nops);
+	sqlite3_bind_text(s, 8, today, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot record the changeset");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- sealing -------------------------------------------------------------- */
+
+typedef struct {
+	wk_store *st;
+	const wk_ledger_keys *k;
+	chain_pos pos;
+	uint32_t schema;
+	unsigned char (*recipients)[32];
+	size_t nrecipients;
+	wk_changeset *cs;
+	long long first_op, last_op;
+	size_t sealed;
+} sealer;
+
+static int add_catalogue(sealer *z)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = wk_store_prepare(z->st, &s, "SELECT id FROM national_doc ORDER BY id")) < 0)
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((rc = wk_changeset_add_catalogue(z->cs, (const char *)sqlite3_column_text(s, 0))) < 0)
+			goto out;
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(z->st, rc, "cannot read the catalogue");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Seal z->cs into an envelope, record it, mark its operations sealed. */
+static int flush(sealer *z)
+{
+	wk_buf enc = WK_BUF_INIT, env = WK_BUF_INIT;
+	wk_envelope_meta m;
+	unsigned char hash[32];
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!z->cs)
+		return 0;
+	if ((rc = wk_changeset_encode(&enc, z->cs)) < 0)
+		goto out;
+	wk_changeset_hash(hash, (const unsigned char *)enc.ptr, enc.len);
+	m.site = z->pos.site;
+	m.device = z->pos.device;
+	m.seq = z->cs->seq;
+	m.prev = z->cs->prev;
+	if ((rc = wk_envelope_seal(&env, &m, (const unsigned char *)enc.ptr, enc.len, z->k->sign_pk, z->k->sign,
+	                           z->k->sign_ctx, (const unsigned char (*)[32])z->recipients, z->nrecipients)) < 0 ||
+	    (rc = ledger_insert(z->st, z->pos.site, z->pos.device, (long long)z->cs->seq, hash, z->cs->prev,
+	                        (const unsigned char *)env.ptr, env.len, (long long)z->cs->nops)) < 0)
+		goto out;
+	if ((rc = wk_store_prepare(z->st, &s,
+	        "UPDATE op SET changeset = ? WHERE device = ? AND changeset IS NULL AND seq BETWEEN ? AND ?")) < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, (long long)z->cs->seq);
+	sqlite3_bind_text(s, 2, z->pos.device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, z->first_op);
+	sqlite3_bind_int64(s, 4, z->last_op);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(z->st, rc, "cannot mark operations sealed");
+	if (rc == 0) {
+		z->pos.last_seq = (long long)z->cs->seq;
+		memcpy(z->pos.last_hash, hash, 32);
+		z->sealed++;
+	}
+out:
+	sqlite3_finalize(s);
+	wk_changeset_free(z->cs);
+	z->cs = NULL;
+	wk_buf_free(&enc);
+	wk_buf_free(&env);
+	return rc;
+}
+
+static int start(sealer *z)
+{
+	int rc = wk_changeset_new(&z->cs, z->pos.site, z->pos.device, (uint64_t)z->pos.last_seq + 1,
+	                          z->pos.last_seq ? z->pos.last_hash : NULL, z->schema);
+
+	return rc < 0 ? rc : add_catalogue(z);
+}
+
+static int seal_op(const wk_op *op, void *arg)
+{
+	sealer *z = arg;
+	int rc;
+
+	if (!z->cs && (rc = start(z)) < 0)
+		return rc;
+	rc = wk_changeset_add_op(z->cs, op);
+	if (rc == WK_ELIMIT && z->cs->nops > 0) {
+		/* Full: seal it, and this operation opens the next. */
+		if ((rc = flush(z)) < 0 || (rc = start(z)) < 0)
+			return rc;
+		rc = wk_changeset_add_op(z->cs, op);
+	}
+	if (rc < 0)
+		return rc;
+	if (z->cs->nops == 1)
+		z->first_op = op->seq;
+	z->last_op = op->seq;
+	return 0;
+}
+
+/* Pending operations of this device, read fully before any is marked (no cursor over rows we change). */
+static int collect_pending(wk_store *st, const char *device, wk_op **ops, size_t *n, char ***strings)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0, k;
+	int rc;
+
+	*ops = NULL;
+	*n = 0;
+	*strings = NULL;
+	if ((rc = wk_store_prepare(st, &s,
+	        "SELECT seq, hlc, device, person, entity, entity_id, kind, field, old_value, new_value"
+	        " FROM op WHERE device = ? AND changeset IS NULL ORDER BY seq")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		wk_op *o;
+		char **str;
+
+		if (*n == cap) {
+			wk_op *no;
+			char **ns;
+			cap = cap ? cap * 2 : 256;
+			no = realloc(*ops, cap * sizeof(**ops));
+			ns = realloc(*strings, cap * 8 * sizeof(char *));
+			if (no)
+				*ops = no;
+			if (ns)
+				*strings = ns;
+			if (!no || !ns) {
+				rc = wk_error_set(WK_ELIMIT, "out of memory reading pending operations");
+				goto out;
+			}
+		}
+		o = &(*ops)[*n];
+		str = &(*strings)[*n * 8];
+		o->seq = sqlite3_column_int64(s, 0);
+		o->hlc = sqlite3_column_int64(s, 1);
+		for (k = 0; k < 8; k++) {
+			const char *t = (const char *)sqlite3_column_text(s, (int)k + 2);
+			str[k] = t ? strdup(t) : NULL;
+		}
+		(*n)++;
+		o->device = str[0];
+		o->person = str[1];
+		o->entity = str[2];
+		o->entity_id = str[3];
+		o->kind = str[4];
+		o->field = str[5];
+		o->old_value = str[6];
+		o->new_value = str[7];
+	}
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read pending operations");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int wk_ledger_seal(wk_store *st, const wk_ledger_keys *k, size_t *sealed)
+{
+	sealer z;
+	wk_op *ops = NULL;
+	char **strings = NULL;
+	size_t nops = 0, i;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	z.st = st;
+	z.k = k;
+	if (sealed)
+		*sealed = 0;
+	if ((rc = wk_store_begin(st)) < 0)
+		return rc;
+	z.pos.site = meta(st, "site", &rc);
+	if (rc == 0)
+		z.pos.device = meta(st, "device", &rc);
+	if (rc < 0)
+		goto out;
+	z.schema = (uint32_t)wk_store_schema_version(st);
+	z.recipients = malloc(MAX_RECIPIENTS * 32);
+	if (!z.recipients) {
+		rc = wk_error_set(WK_ELIMIT, "out of memory");
+		goto out;
+	}
+	/*
+	 * This device's copy of the national catalogue and rules is local: the
+	 * region publishes national content, and a site's changesets may not carry
+	 * it (op_in_scope). Those operations are marked 0, "not sent".
+	 */
+	if ((rc = wk_store_exec(st, "UPDATE op SET changeset = 0 WHERE changeset IS NULL"
+	        " AND device = (SELECT value FROM meta WHERE key = 'device')"
+	        " AND (entity = 'national_doc' OR (entity = 'policy_script' AND entity_id LIKE 'national/%'))",
+	        "cannot mark national content local")) < 0)
+		goto out;
+	if ((rc = wk_trust_recipients(k->trust, z.pos.site, z.recipients, MAX_RECIPIENTS, &z.nrecipients)) < 0 ||
+	    (rc = chain_last(st, z.pos.site, z.pos.device, &z.pos.last_seq, z.pos.last_hash)) < 0 ||
+	    (rc = collect_pending(st, z.pos.device, &ops, &nops, &strings)) < 0)
+		goto out;
+	if (nops && z.nrecipients == 0) {
+		rc = wk_error_set(WK_ECONFLICT, "the trust file names no recipients for site %s; ask the region to enrol this device",
+		                  z.pos.site);
+		goto out;
+	}
+	for (i = 0; i < nops && rc == 0; i++)
+		rc = seal_op(&ops[i], &z);
+	if (rc == 0)
+		rc = flush(&z);
+	if (rc == 0)
+		rc = wk_store_commit(st);
+	if (rc == 0 && sealed)
+		*sealed = z.sealed;
+out:
+	if (rc < 0)
+		wk_store_rollback(st);
+	wk_changeset_free(z.cs);
+	for (i = 0; i < nops * 8; i++)
+		free(strings[i]);
+	free(strings);
+	free(ops);
+	free(z.recipients);
+	free(z.pos.site);
+	free(z.pos.device);
+	return rc;
+}
+
+/* ---- accepting ------------------------------------------------------------ */
+
+/* Does an operation stay inside its signer's site? Devices write only their own site's records. */
+static int op_in_scope(const char *site, const wk_op *op)
+{
+	char prefix[64];
+
+	if (strcmp(op->entity, "national_doc") == 0)
+		return wk_error_set(WK_EPOLICY, "operation %lld writes a national document; only the region publishes those",
+		                    (long long)op->seq);
+	if (strcmp(op->entity, "establishment") == 0 && strcmp(op->entity_id, site) != 0)
+		return wk_error_set(WK_EPOLICY, "operation %lld writes establishment %s, not its own site %s",
+		                    (long long)op->seq, op->entity_id, site);
+	if (strcmp(op->entity, "plan") == 0 && op->field && strcmp(op->field, "establishment") == 0 &&
+	    op->new_value && strcmp(op->new_value, site) != 0)
+		return wk_error_set(WK_EPOLICY, "operation %lld gives plan %s to establishment %s, not its own site %s",
+		                    (long long)op->seq, op->entity_id, op->new_value, site);
+	snprintf(prefix, sizeof(prefix), "sites/%s/", site);
+	if (strcmp(op->entity, "policy_script") == 0 &&
+	    (strncmp(op->entity_id, prefix, strlen(prefix)) != 0 ||
+	     (op->field && strcmp(op->field, "kind") == 0 && op->new_value && strcmp(op->new_value, "site") != 0)))
+		return wk_error_set(WK_EPOLICY, "operation %lld writes policy script %s outside %s",
+		                    (long long)op->seq, op->entity_id, prefix);
+	return 0;
+}
+
+static void quarantine(wk_store *st, const wk_envelope_info *info, const char *source,
+                       const unsigned char *env, size_t n, const char *reason)
+{
+	sqlite3_stmt *s = NULL;
+	char today[11];
+
+	wk_field_today(today);
+	wk_store_rollback(st);
+	if (wk_store_begin(st) < 0)
+		return;
+	if (wk_store_prepare(st, &s,
+	        "INSERT INTO quarantine(recorded_at, source, site, device, seq, reason, envelope)"
+	        " VALUES (?, ?, ?, ?, ?, ?, ?)") == 0) {
+		sqlite3_bind_text(s, 1, today, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
+		if (info && info->site[0]) {
+			sqlite3_bind_text(s, 3, info->site, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 4, info->device, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 5, (long long)info->seq);
+		}
+		sqlite3_bind_text(s, 6, reason, -1, SQLITE_STATIC);
+		/* Keep the bytes for the audit, within the envelope cap. */
+		sqlite3_bind_blob64(s, 7, env, n, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_DONE) {
+			sqlite3_finalize(s);
+			wk_store_commit(st);
+			return;
+		}
+	}
+	sqlite3_finalize(s);
+	wk_store_rollback(st);
+}
+
+typedef struct {
+	wk_store *st;
+	const char *site;
+} apply_ctx;
+
+static int same_bytes(wk_store *st, const wk_envelope_info *info, const unsigned char *env, size_t n, int *same)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*same = 0;
+	if ((rc = wk_store_prepare(st, &s,
+	        "SELECT envelope FROM changeset WHERE site = ? AND device = ? AND seq = ?")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, info->site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, info->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (long long)info->seq);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*same = (size_t)sqlite3_column_bytes(s, 0) == n && memcmp(sqlite3_column_blob(s, 0), env, n) == 0;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the ledger");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The chain position: next in line, a duplicate (1), or refused. */
+static int chain_check(wk_store *st, const wk_envelope_info *info, const unsigned char *env, size_t n)
+{
+	unsigned char last_hash[32];
+	long long last = 0;
+	int rc, same = 0;
+
+	if ((rc = chain_last(st, info->site, info->device, &last, last_hash)) < 0)
+		return rc;
+	if ((long long)info->seq <= last) {
+		if ((rc = same_bytes(st, info, env, n, &same)) < 0)
+			return rc;
+		if (same)
+			return 1;
+		return wk_error_set(WK_ECONFLICT,
+			"changeset %s/%s #%llu conflicts with the one already held at that sequence (a fork or a replay)",
+			info->site, info->device, (unsigned long long)info->seq);
+	}
+	if ((long long)info->seq != last + 1)
+		return wk_error_set(WK_ECONFLICT, "changeset %s/%s #%llu leaves a gap: the next expected is #%lld",
+		                    info->site, info->device, (unsigned long long)info->seq, last + 1);
+	if (memcmp(info->prev, last_hash, 32) != 0)
+		return wk_error_set(WK_ECONFLICT,
+			"changeset %s/%s #%llu does not follow the one held before it (its previous hash differs: a fork)",
+			info->site, info->device, (unsigned long long)info->seq);
+	return 0;
+}
+
+static int apply_changeset(wk_store *st, const wk_changeset *cs)
+{
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < cs->nops; i++)
+		if ((rc = op_in_scope(cs->site, &cs->ops[i])) < 0)
+			return rc;
+	for (i = 0; i < cs->nops; i++)
+		if ((rc = wk_entity_apply(st, &cs->ops[i])) < 0)
+			return wk_error_set(rc, "changeset %s/%s #%llu, operation %lld: %s", cs->site, cs->device,
+			                    (unsigned long long)cs->seq, (long long)cs->ops[i].seq, wk_error_msg());
+	/* The applied operations are part of that changeset, never this device's pending work. */
+	if ((rc = wk_store_prepare(st, &s, "UPDATE op SET changeset = ? WHERE device = ? AND changeset IS NULL")) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, (long long)cs->seq);
+	sqlite3_bind_text(s, 2, cs->device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot record the changeset");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
+                     const char *source)
+{
+	wk_envelope_info info;
+	wk_buf plain = WK_BUF_INIT;
+	wk_changeset *cs = NULL;
+	unsigned char hash[32];
+	char *mysite = NULL, *mydevice = NULL, reason[1024];
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	/* 1. size caps and layout; 2. trust; 3. signature. */
+	if ((rc = wk_envelope_parse(&info, env, n, NULL)) < 0 ||
+	    (rc = wk_trust_check_signer(k->trust, info.signer, info.site, info.seq,
+	                                WK_TRUST_DEVICE | WK_TRUST_OFFICER)) < 0 ||
+	    (rc = wk_envelope_verify(&info)) < 0)
+		goto refuse;
+	if ((rc = wk_store_begin(st)) < 0)
+		goto out;
+	mysite = meta(st, "site", &rc);
+	if (rc == 0)
+		mydevice = meta(st, "device", &rc);
+	if (rc < 0)
+		goto refuse;
+	if (strcmp(info.site, mysite) != 0) {
+		rc = wk_error_set(WK_EPOLICY, "changeset %s/%s #%llu belongs to site %s, not to this store's site %s",
+		                  info.site, info.device, (unsigned long long)info.seq, info.site, mysite);
+		goto refuse;
+	}
+	/* 4. chain position. */
+	if ((rc = chain_check(st, &info, env, n)) == 1) {
+		wk_store_rollback(st);
+		rc = WK_LEDGER_DUPLICATE;
+		goto out;
+	}
+	if (rc < 0)
+		goto refuse;
+	/* 5. decryption; 6. decoding with caps; the header and the changeset agree. */
+	if ((rc = wk_envelope_decrypt(&plain, &info, k->box_pk, k->open_sealed, k->open_ctx, NULL)) < 0 ||
+	    (rc = wk_changeset_decode(&cs, (const unsigned char *)plain.ptr, plain.len, NULL)) < 0)
+		goto refuse;
+	if (strcmp(cs->site, info.site) != 0 || strcmp(cs->device, info.device) != 0 || cs->seq != info.seq ||
+	    memcmp(cs->prev, info.prev, 32) != 0) {
+		rc = wk_error_set(WK_EBADSIG, "changeset %s/%s #%llu: the envelope and the changeset inside it disagree",
+		                  info.site, info.device, (unsigned long long)info.seq);
+		goto refuse;
+	}
+	/* 7. every operation in scope, applied in this one transaction. */
+	wk_changeset_hash(hash, (const unsigned char *)plain.ptr, plain.len);
+	if ((rc = apply_changeset(st, cs)) < 0 ||
+	    (rc = ledger_insert(st, info.site, info.device, (long long)info.seq, hash, info.prev, env, n,
+	                        (long long)cs->nops)) < 0)
+		goto refuse;
+	if ((rc = wk_store_commit(st)) < 0)
+		goto out;
+	rc = WK_LEDGER_APPLIED;
+	goto out;
+refuse:
+	snprintf(reason, sizeof(reason), "%s", wk_error_msg());
+	quarantine(st, &info, source, env, n, reason);
+	wk_error_set(rc, "%s", reason);
+out:
+	if (rc < 0 && rc != WK_LEDGER_APPLIED)
+		wk_store_rollback(st);
+	wk_changeset_free(cs);
+	if (plain.ptr)
+		sodium_memzero(plain.ptr, plain.cap);
+	wk_buf_free(&plain);
+	free(mysite);
+	free(mydevice);
+	return rc;
+}
+
+int wk_ledger_each(wk_store *st, int (*cb)(const char *site, const char *device, long long seq,
+                                           const unsigned char *env, size_t n, void *arg),
+                   void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = wk_store_prepare(st, &s, "SELECT site, device, seq, envelope FROM changeset ORDER BY site, device, seq")) < 0)
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((rc = cb((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+		             sqlite3_column_int64(s, 2), sqlite3_column_blob(s, 3), (size_t)sqlite3_column_bytes(s, 3),
+		             arg)) < 0)
+			goto out;
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the ledger");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int wk_ledger_counts(wk_store *st, long long *pending_ops, long long *changesets, long long *quarantined)
+{
+	int rc;
+
+	if ((rc = wk_query_int(st, NULL, 0,
+	        "SELECT count(*) FROM op WHERE changeset IS NULL AND device = (SELECT value FROM meta WHERE key = 'device')",
+	        pending_ops)) < 0 ||
+	    (rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM changeset", changesets)) < 0)
+		return rc;
+	return wk_query_int(st, NULL, 0, "SELECT count(*) FROM quarantine", quarantined);
+}

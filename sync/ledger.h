@@ -1,0 +1,61 @@
+/*
+ * ledger.h - a store's changesets: sealing this device's pending operations
+ * into chained envelopes, and opening received envelopes into the store.
+ *
+ * Sealing takes every operation of this device not yet sealed, in order,
+ * into the next changesets (sequence last + 1, previous hash the last one's),
+ * seals each into an envelope for the recipients the trust file names, and
+ * marks the operations sealed, all in one transaction.
+ *
+ * Accepting runs the checks in the order DESIGN.md promises, and nothing
+ * later runs before everything earlier passed: size caps; trust (known key,
+ * role, scope, not revoked at this sequence); signature; chain position (the
+ * next sequence of that device, its previous hash); decryption; decoding with
+ * caps; the header and the changeset agree; every operation inside the
+ * signer's scope. A changeset already held is a duplicate and changes
+ * nothing. Anything refused is quarantined with its reason, in its own
+ * transaction, and the store is otherwise unchanged; an accepted changeset is
+ * applied in one transaction.
+ */
+#ifndef WK_LEDGER_H
+#define WK_LEDGER_H
+
+#include <stddef.h>
+
+#include "envelope.h"
+#include "store.h"
+#include "trust.h"
+
+/* This device's keys, as callbacks (the secrets stay in sync/keys.c), and the trust in force. */
+typedef struct {
+	const unsigned char *sign_pk;  /* 32 bytes */
+	wk_envelope_signer sign;
+	void *sign_ctx;
+	const unsigned char *box_pk;   /* 32 bytes */
+	int (*open_sealed)(void *ctx, unsigned char key[32], const unsigned char *sealed, size_t len);
+	void *open_ctx;
+	const wk_trust *trust;
+} wk_ledger_keys;
+
+/* Seal this device's pending operations; *sealed (may be NULL) counts the changesets made. */
+int wk_ledger_seal(wk_store *st, const wk_ledger_keys *k, size_t *sealed);
+
+enum { WK_LEDGER_APPLIED = 1, WK_LEDGER_DUPLICATE = 2 };
+
+/*
+ * Open one envelope and apply it. Returns WK_LEDGER_APPLIED, WK_LEDGER_DUPLICATE,
+ * or a negative wk code (the envelope then sits in quarantine with that
+ * message as its reason). source names where it came from, for the report.
+ */
+int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
+                     const char *source);
+
+/* Call cb with every envelope held (site, device, seq order) whose seq > after for its device. */
+int wk_ledger_each(wk_store *st, int (*cb)(const char *site, const char *device, long long seq,
+                                           const unsigned char *env, size_t n, void *arg),
+                   void *arg);
+
+/* Counts: {pending_ops, changesets, quarantined}. */
+int wk_ledger_counts(wk_store *st, long long *pending_ops, long long *changesets, long long *quarantined);
+
+#endif
