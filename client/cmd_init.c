@@ -5,7 +5,10 @@
 #include "catalogue.h"
 #include "error.h"
 #include "rules.h"
+#include "device.h"
 #include "site.h"
+
+#include <unistd.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +23,8 @@ static const wk_opt init_opts[] = {
 	{ WK_OPT_STR, "stage", "N", "current regime stage: 4, 3, 2 or 1 (default 3)" },
 	{ WK_OPT_STR, "device", "CODE", "this device's code (default: generated)" },
 	{ WK_OPT_STR, "person", "NAME", "who works on this device by default (required)" },
+	{ WK_OPT_FLAG, "unattended", NULL, "keep the device keys in an owner-only file with no passphrase" },
+	{ WK_OPT_STR, "passphrase-file", "FILE", "the new keys' passphrase (else WICKET_PASSPHRASE or a prompt)" },
 	WK_OPTS_END
 };
 
@@ -27,7 +32,9 @@ static int cmd_init(wk_cli *cli)
 {
 	wk_site_options o = WK_SITE_OPTIONS_INIT;
 	wk_store *st = NULL;
-	char path[4096], dir[4096];
+	wk_device_options keys = WK_DEVICE_OPTIONS_INIT;
+	unsigned char spk[32], bpk[32];
+	char path[4096], dir[4096], keypath[4200], id[17];
 	const char *stage = wk_cli_opt(cli, "stage");
 
 	o.site = wk_cli_opt(cli, "site");
@@ -53,11 +60,25 @@ static int cmd_init(wk_cli *cli)
 		fprintf(stderr, "wicket: cannot create directory '%s': %s\n", dir, strerror(errno));
 		return WK_EXIT_FAIL;
 	}
-	wk_cli_store_path(cli, path, sizeof(path));
-	if (wk_site_init(&st, path, &o) < 0)
+	/* The device keys first: a passphrase problem leaves nothing behind. */
+	wk_cli_key_path(cli, "device.key", keypath, sizeof(keypath));
+	keys.unattended = wk_cli_opt(cli, "unattended") != NULL;
+	keys.passphrase_file = wk_cli_opt(cli, "passphrase-file");
+	if (access(keypath, F_OK) == 0) {
+		fprintf(stderr, "wicket: '%s' already holds a device key; this folder is already set up\n", keypath);
+		return WK_EXIT_FAIL;
+	}
+	if (wk_device_create_key(keypath, &keys, spk, bpk) < 0)
 		return wk_cli_fail(cli);
+	wk_cli_store_path(cli, path, sizeof(path));
+	if (wk_site_init(&st, path, &o) < 0) {
+		unlink(keypath);
+		return wk_cli_fail(cli);
+	}
 	wk_store_close(st);
-	printf("initialised establishment %s (%s) in %s\n", o.site, o.name, cli->dir);
+	wk_keys_id(id, spk);
+	printf("initialised establishment %s (%s) in %s\ndevice key %s (%s)\n", o.site, o.name, cli->dir, id,
+	       keys.unattended ? "unattended: owner-only file" : "protected by a passphrase");
 	return WK_EXIT_OK;
 }
 

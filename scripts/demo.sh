@@ -12,6 +12,10 @@ BUILD_DIR="$root/build" "$root/scripts/build.sh"
 
 wicket="$root/build/wicket"
 export WICKET_POLICY_DIR="$root/policies"
+# Each device's keys are protected by a passphrase. A real device asks for it on
+# the terminal; the demo gives it in the environment, and uses Argon2id at its
+# interactive strength so that it runs quickly.
+export WICKET_PASSPHRASE="demo passphrase, not for real use" WICKET_KDF=interactive
 work=$(mktemp -d "${TMPDIR:-/tmp}/wicket-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 site="$work/leeds"

@@ -1,0 +1,164 @@
+/*
+ * cmd_region.c - `wicket region init|enrol|revoke|rotate`: the region's
+ * root key and the trust file it signs.
+ */
+#include "cli.h"
+#include "buf.h"
+#include "error.h"
+#include "region.h"
+#include "trust.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_OPTS \
+	{ WK_OPT_STR, "passphrase-file", "FILE", "the keys' passphrase (else WICKET_PASSPHRASE or a prompt)" }
+
+static const wk_opt init_opts[] = {
+	{ WK_OPT_STR, "region", "CODE", "the region's code, e.g. YORKS (required)" },
+	{ WK_OPT_STR, "person", "NAME", "the regional officer holding these keys (required)" },
+	{ WK_OPT_FLAG, "unattended", NULL, "keep the keys in owner-only files with no passphrase" },
+	KEY_OPTS,
+	WK_OPTS_END
+};
+
+static int cmd_region_init(wk_cli *cli)
+{
+	wk_region_options o = { NULL, NULL, NULL, WK_DEVICE_OPTIONS_INIT };
+	char root[65];
+
+	o.region = wk_cli_opt(cli, "region");
+	o.person = wk_cli_opt(cli, "person") ? wk_cli_opt(cli, "person") : cli->person;
+	o.policy_dir = wk_cli_policy_dir();
+	o.keys.unattended = wk_cli_opt(cli, "unattended") != NULL;
+	o.keys.passphrase_file = wk_cli_opt(cli, "passphrase-file");
+	if (!o.region || !o.person)
+		return wk_cli_usage(cli, "region init needs --region CODE and --person NAME");
+	if (wk_region_init(cli->dir, &o, root) < 0)
+		return wk_cli_fail(cli);
+	printf("region %s created in %s\nroot key (give it to every establishment, to pin their first trust file):\n%s\n",
+	       o.region, cli->dir, root);
+	return WK_EXIT_OK;
+}
+
+static int with_region(wk_cli *cli, wk_store **st)
+{
+	if (wk_region_open(st, cli->dir) < 0)
+		return wk_cli_fail(cli);
+	return 0;
+}
+
+static int read_request(const char *path, wk_buf *b)
+{
+	return wk_buf_read_file(b, path, WK_TRUST_REQUEST_MAX, "enrolment request");
+}
+
+static unsigned long long seq_opt(const wk_cli *cli, const char *name, int *bad)
+{
+	const char *v = wk_cli_opt(cli, name);
+	char *end = NULL;
+	unsigned long long n;
+
+	*bad = 0;
+	if (!v)
+		return 0;
+	n = strtoull(v, &end, 10);
+	if (!*v || *end || n < 1) {
+		*bad = 1;
+		return 0;
+	}
+	return n;
+}
+
+static const wk_opt enrol_opts[] = {
+	{ WK_OPT_STR, "from", "SEQ", "the first sequence the key may sign (default 1)" },
+	KEY_OPTS,
+	WK_OPTS_END
+};
+
+static int cmd_region_enrol(wk_cli *cli)
+{
+	wk_device_options o = WK_DEVICE_OPTIONS_INIT;
+	wk_store *st = NULL;
+	wk_buf req = WK_BUF_INIT;
+	char id[17];
+	int bad, rc;
+	unsigned long long from = seq_opt(cli, "from", &bad);
+
+	if (bad)
+		return wk_cli_usage(cli, "--from must be a sequence number from 1");
+	o.passphrase_file = wk_cli_opt(cli, "passphrase-file");
+	if ((rc = with_region(cli, &st)) != 0)
+		return rc;
+	rc = read_request(cli->pos[0], &req);
+	if (rc == 0)
+		rc = wk_region_enrol(st, cli->dir, (const unsigned char *)req.ptr, req.len, from, &o, id);
+	wk_buf_free(&req);
+	wk_store_close(st);
+	if (rc < 0)
+		return wk_cli_fail(cli);
+	printf("enrolled key %s; export the new trust file with 'wicket trust export FILE'\n", id);
+	return WK_EXIT_OK;
+}
+
+static const wk_opt revoke_opts[] = {
+	{ WK_OPT_STR, "from", "SEQ", "the first sequence the key may no longer sign (required)" },
+	KEY_OPTS,
+	WK_OPTS_END
+};
+
+static int cmd_region_revoke(wk_cli *cli)
+{
+	wk_device_options o = WK_DEVICE_OPTIONS_INIT;
+	wk_store *st = NULL;
+	int bad, rc;
+	unsigned long long from = seq_opt(cli, "from", &bad);
+
+	if (bad || !from)
+		return wk_cli_usage(cli, "revoke needs --from SEQ: revocation takes effect from a sequence number");
+	o.passphrase_file = wk_cli_opt(cli, "passphrase-file");
+	if ((rc = with_region(cli, &st)) != 0)
+		return rc;
+	rc = wk_region_revoke(st, cli->dir, cli->pos[0], from, &o);
+	wk_store_close(st);
+	if (rc < 0)
+		return wk_cli_fail(cli);
+	printf("key %s revoked from sequence %llu\n", cli->pos[0], from);
+	return WK_EXIT_OK;
+}
+
+static int cmd_region_rotate(wk_cli *cli)
+{
+	wk_device_options o = WK_DEVICE_OPTIONS_INIT;
+	wk_store *st = NULL;
+	wk_buf req = WK_BUF_INIT;
+	char id[17];
+	int bad, rc;
+	unsigned long long from = seq_opt(cli, "from", &bad);
+
+	if (bad)
+		return wk_cli_usage(cli, "--from must be a sequence number from 1");
+	o.passphrase_file = wk_cli_opt(cli, "passphrase-file");
+	if ((rc = with_region(cli, &st)) != 0)
+		return rc;
+	rc = read_request(cli->pos[1], &req);
+	if (rc == 0)
+		rc = wk_region_rotate(st, cli->dir, cli->pos[0], (const unsigned char *)req.ptr, req.len, from, &o, id);
+	wk_buf_free(&req);
+	wk_store_close(st);
+	if (rc < 0)
+		return wk_cli_fail(cli);
+	printf("key %s replaced by %s\n", cli->pos[0], id);
+	return WK_EXIT_OK;
+}
+
+const wk_command wk_cmd_region[] = {
+	{ "region init", NULL, "create a region: its root key, officer key, store and trust file", cmd_region_init,
+	  init_opts, 0, 0, 0, NULL },
+	{ "region enrol", "REQUEST", "sign a device's enrolment request into a new trust version", cmd_region_enrol,
+	  enrol_opts, 1, 1, 0, NULL },
+	{ "region revoke", "KEYID", "revoke a key from a sequence number on", cmd_region_revoke, revoke_opts, 1, 1, 0, NULL },
+	{ "region rotate", "KEYID REQUEST", "replace a key by the one in a new enrolment request", cmd_region_rotate,
+	  enrol_opts, 2, 2, 0, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
+};

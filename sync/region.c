@@ -1,0 +1,220 @@
+/*
+ * region.c - the region's trust operations. See region.h.
+ */
+#include "region.h"
+#include "catalogue.h"
+#include "entity.h"
+#include "error.h"
+#include "rules.h"
+#include "truststore.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void path_of(char *out, size_t size, const char *dir, const char *name)
+{
+	snprintf(out, size, "%s/.wicket/%s", dir, name);
+}
+
+/* Sign t with the root key in dir and record the new version in st. */
+static int sign_and_record(wk_store *st, const char *dir, wk_trust *t, const wk_device_options *o)
+{
+	wk_keys *root = NULL;
+	wk_buf signed_bytes = WK_BUF_INIT;
+	char path[4200];
+	int rc;
+
+	path_of(path, sizeof(path), dir, "root.key");
+	if ((rc = wk_device_load_key(&root, path, o)) < 0)
+		return rc;
+	if (memcmp(wk_keys_sign_pk(root), wk_trust_root_pk(t), 32) != 0)
+		rc = wk_error_set(WK_EBADSIG, "the root key in '%s' is not the root of this region's trust file", path);
+	if (rc == 0)
+		rc = wk_trust_sign_with(&signed_bytes, t, wk_device_sign, root, NULL, NULL);
+	if (rc == 0)
+		rc = wk_truststore_import(st, (const unsigned char *)signed_bytes.ptr, signed_bytes.len, NULL, NULL);
+	wk_keys_free(root);
+	wk_buf_free(&signed_bytes);
+	return rc;
+}
+
+int wk_region_init(const char *dir, const wk_region_options *o, char root_hex[65])
+{
+	unsigned char root_sign[32], root_box[32], off_sign[32], off_box[32];
+	char wdir[4200], path[4200], keypath[4200], devcode[24];
+	wk_trust *t = NULL;
+	wk_trust_entry e = WK_TRUST_ENTRY_INIT;
+	wk_store *st = NULL;
+	wk_keys *root = NULL;
+	wk_buf bytes = WK_BUF_INIT;
+	int rc;
+
+	if (!o->region || !o->person)
+		return wk_error_set(WK_EUSAGE, "a region needs a code (--region) and the officer's name (--person)");
+	snprintf(wdir, sizeof(wdir), "%s/.wicket", dir);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return wk_error_set(WK_EIO, "cannot create directory '%s': %s", dir, strerror(errno));
+	if (mkdir(wdir, 0700) != 0)
+		return wk_error_set(errno == EEXIST ? WK_EEXISTS : WK_EIO, "cannot create '%s': %s", wdir,
+		                    errno == EEXIST ? "a wicket folder is already there" : strerror(errno));
+	path_of(keypath, sizeof(keypath), dir, "root.key");
+	if ((rc = wk_device_create_key(keypath, &o->keys, root_sign, root_box)) < 0)
+		goto fail;
+	path_of(keypath, sizeof(keypath), dir, "device.key");
+	if ((rc = wk_device_create_key(keypath, &o->keys, off_sign, off_box)) < 0)
+		goto fail;
+	path_of(path, sizeof(path), dir, "store.db");
+	snprintf(devcode, sizeof(devcode), "rgn-%02x%02x", off_sign[0], off_sign[1]);
+	if ((rc = wk_store_create(&st, path)) < 0 || (rc = wk_store_begin(st)) < 0 ||
+	    (rc = wk_store_meta_set(st, "site", o->region)) < 0 || (rc = wk_store_meta_set(st, "device", devcode)) < 0 ||
+	    (rc = wk_store_meta_set(st, "person", o->person)) < 0 || (rc = wk_store_meta_set(st, "role", "region")) < 0 ||
+	    (rc = wk_entity_set_actor(st, o->person, devcode)) < 0 ||
+	    (rc = wk_catalogue_load(st, o->policy_dir, NULL)) < 0 ||
+	    (rc = wk_rules_load_national(st, o->policy_dir, NULL)) < 0 || (rc = wk_store_commit(st)) < 0)
+		goto fail;
+	/* Trust version 1: the root and this officer. */
+	if ((rc = wk_trust_new(&t, o->region, root_sign, root_box, o->person)) < 0)
+		goto fail;
+	memcpy(e.sign_pk, off_sign, 32);
+	memcpy(e.box_pk, off_box, 32);
+	e.role = WK_TRUST_OFFICER;
+	snprintf(e.site, sizeof(e.site), "%s", WK_TRUST_ANY_SITE);
+	snprintf(e.person, sizeof(e.person), "%s", o->person);
+	e.valid_from = 1;
+	if ((rc = wk_trust_add(t, &e)) < 0)
+		goto fail;
+	path_of(keypath, sizeof(keypath), dir, "root.key");
+	if ((rc = wk_device_load_key(&root, keypath, &o->keys)) < 0 ||
+	    (rc = wk_trust_sign_with(&bytes, t, wk_device_sign, root, NULL, NULL)) < 0 ||
+	    (rc = wk_truststore_import(st, (const unsigned char *)bytes.ptr, bytes.len, root_sign, NULL)) < 0)
+		goto fail;
+	wk_device_hex(root_hex, root_sign);
+	goto out;
+fail:
+	wk_store_close(st);
+	st = NULL;
+	{
+		const char *names[] = { "store.db", "store.db-wal", "store.db-shm", "root.key", "device.key" };
+		size_t i;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			path_of(path, sizeof(path), dir, names[i]);
+			unlink(path);
+		}
+		rmdir(wdir);
+	}
+out:
+	wk_store_close(st);
+	wk_keys_free(root);
+	wk_trust_free(t);
+	wk_buf_free(&bytes);
+	return rc;
+}
+
+int wk_region_open(wk_store **out, const char *dir)
+{
+	char path[4200], *role = NULL;
+	int rc;
+
+	path_of(path, sizeof(path), dir, "store.db");
+	if ((rc = wk_store_open(out, path)) < 0)
+		return rc;
+	if ((rc = wk_store_meta_get(*out, "role", &role)) == 0 && (!role || strcmp(role, "region") != 0))
+		rc = wk_error_set(WK_EUSAGE, "'%s' is an establishment's store, not a region's; run region commands in "
+		                  "the folder made by 'wicket region init'", dir);
+	free(role);
+	if (rc < 0) {
+		wk_store_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int wk_region_enrol(wk_store *st, const char *dir, const unsigned char *req, size_t n, unsigned long long valid_from,
+                    const wk_device_options *o, char keyid[17])
+{
+	wk_trust_request r;
+	wk_trust *t = NULL;
+	int rc;
+
+	if ((rc = wk_trust_request_open(&r, req, n)) < 0 || (rc = wk_truststore_load(st, &t)) < 0)
+		goto out;
+	if (strcmp(r.region, wk_trust_region(t)) != 0) {
+		rc = wk_error_set(WK_EINVALID, "the request is for region %s, not %s", r.region, wk_trust_region(t));
+		goto out;
+	}
+	if ((rc = wk_trust_add_request(t, &r, valid_from ? valid_from : 1)) < 0 ||
+	    (rc = sign_and_record(st, dir, t, o)) < 0)
+		goto out;
+	wk_trust_key_id(keyid, r.entry.sign_pk);
+out:
+	wk_trust_free(t);
+	return rc;
+}
+
+static int find_key(const wk_trust *t, const char *keyid, const wk_trust_entry **out)
+{
+	size_t i, n = keyid ? strlen(keyid) : 0, found = 0;
+	char id[17];
+
+	*out = NULL;
+	if (n < 8 || n > 16)
+		return wk_error_set(WK_EINVALID, "give at least 8 hex digits of the key id ('wicket trust show' lists them)");
+	for (i = 0; i < wk_trust_count(t); i++) {
+		wk_trust_key_id(id, wk_trust_entry_at(t, i)->sign_pk);
+		if (strncmp(id, keyid, n) == 0) {
+			*out = wk_trust_entry_at(t, i);
+			found++;
+		}
+	}
+	if (found == 1)
+		return 0;
+	*out = NULL;
+	return wk_error_set(found ? WK_EUSAGE : WK_ENOTFOUND, found ? "key id '%s' matches several keys; give more digits" :
+	                    "no key '%s' in the trust file", keyid);
+}
+
+int wk_region_revoke(wk_store *st, const char *dir, const char *keyid, unsigned long long from,
+                     const wk_device_options *o)
+{
+	const wk_trust_entry *e;
+	wk_trust *t = NULL;
+	unsigned char pk[32];
+	int rc;
+
+	if ((rc = wk_truststore_load(st, &t)) < 0 || (rc = find_key(t, keyid, &e)) < 0)
+		goto out;
+	memcpy(pk, e->sign_pk, 32);
+	if ((rc = wk_trust_revoke(t, pk, from)) == 0)
+		rc = sign_and_record(st, dir, t, o);
+out:
+	wk_trust_free(t);
+	return rc;
+}
+
+int wk_region_rotate(wk_store *st, const char *dir, const char *keyid, const unsigned char *req, size_t n,
+                     unsigned long long from, const wk_device_options *o, char newid[17])
+{
+	const wk_trust_entry *e;
+	wk_trust_request r;
+	wk_trust *t = NULL;
+	unsigned char pk[32];
+	int rc;
+
+	if ((rc = wk_trust_request_open(&r, req, n)) < 0 || (rc = wk_truststore_load(st, &t)) < 0 ||
+	    (rc = find_key(t, keyid, &e)) < 0)
+		goto out;
+	memcpy(pk, e->sign_pk, 32);
+	r.entry.valid_from = from ? from : 1;
+	if ((rc = wk_trust_rotate(t, pk, &r.entry)) == 0)
+		rc = sign_and_record(st, dir, t, o);
+	if (rc == 0)
+		wk_trust_key_id(newid, r.entry.sign_pk);
+out:
+	wk_trust_free(t);
+	return rc;
+}
