@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void wk_buf_free(wk_buf *b)
 {
@@ -148,12 +150,18 @@ int wk_buf_read_file(wk_buf *b, const char *path, size_t max, const char *what)
 	struct stat st;
 	char chunk[65536];
 	size_t n;
-	int rc = 0;
+	int rc = 0, fd;
 
-	f = fopen(path, "rb");
-	if (!f)
+	/* O_NONBLOCK: a FIFO or a device with no writer must not hang us; it is refused below. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return wk_error_set(errno == ENOENT ? WK_ENOTFOUND : WK_EIO,
 		                    "cannot open %s '%s': %s", what, path, strerror(errno));
+	f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return wk_error_set(WK_ELIMIT, "out of memory");
+	}
 	if (fstat(fileno(f), &st) == 0) {
 		if (!S_ISREG(st.st_mode)) {
 			fclose(f);

@@ -23,6 +23,7 @@ static const wk_opt init_opts[] = {
 	{ WK_OPT_STR, "stage", "N", "current regime stage: 4, 3, 2 or 1 (default 3)" },
 	{ WK_OPT_STR, "device", "CODE", "this device's code (default: generated)" },
 	{ WK_OPT_STR, "person", "NAME", "who works on this device by default (required)" },
+	{ WK_OPT_FLAG, "join", NULL, "a further device of an existing establishment (needs only --site, --device, --person)" },
 	{ WK_OPT_FLAG, "unattended", NULL, "keep the device keys in an owner-only file with no passphrase" },
 	{ WK_OPT_STR, "passphrase-file", "FILE", "the new keys' passphrase (else WICKET_PASSPHRASE or a prompt)" },
 	WK_OPTS_END
@@ -44,8 +45,11 @@ static int cmd_init(wk_cli *cli)
 	o.device = wk_cli_opt(cli, "device");
 	o.person = wk_cli_opt(cli, "person") ? wk_cli_opt(cli, "person") : cli->person;
 	o.policy_dir = wk_cli_policy_dir();
-	if (!o.site || !o.name || !o.category || !o.function || !o.person)
-		return wk_cli_usage(cli, "init needs --site, --name, --category, --function and --person");
+	o.join = wk_cli_opt(cli, "join") != NULL;
+	if (o.join && (!o.site || !o.device || !o.person))
+		return wk_cli_usage(cli, "init --join needs --site, --device and --person");
+	if (!o.join && (!o.site || !o.name || !o.category || !o.function || !o.person))
+		return wk_cli_usage(cli, "init needs --site, --name, --category, --function and --person (or --join)");
 	if (stage) {
 		if (strlen(stage) != 1 || stage[0] < '1' || stage[0] > '4')
 			return wk_cli_usage(cli, "--stage must be 4, 3, 2 or 1");
@@ -77,7 +81,12 @@ static int cmd_init(wk_cli *cli)
 	}
 	wk_store_close(st);
 	wk_keys_id(id, spk);
-	printf("initialised establishment %s (%s) in %s\ndevice key %s (%s)\n", o.site, o.name, cli->dir, id,
+	if (o.join)
+		printf("joined establishment %s as device %s in %s; its records arrive with the first bundle or sync\n",
+		       o.site, o.device, cli->dir);
+	else
+		printf("initialised establishment %s (%s) in %s\n", o.site, o.name, cli->dir);
+	printf("device key %s (%s)\n", id,
 	       keys.unattended ? "unattended: owner-only file" : "protected by a passphrase");
 	return WK_EXIT_OK;
 }

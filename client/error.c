@@ -5,17 +5,24 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char wk_errmsg[1024];
 static _Thread_local int wk_errcode;
 
 int wk_error_set(int code, const char *fmt, ...)
 {
+	char msg[sizeof(wk_errmsg)];
 	va_list ap;
 
+	/*
+	 * Format into a copy first: callers may pass wk_error_msg() itself as an
+	 * argument, to wrap the current message with more context.
+	 */
 	va_start(ap, fmt);
-	vsnprintf(wk_errmsg, sizeof(wk_errmsg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(wk_errmsg, msg, sizeof(msg));
 	wk_errcode = code;
 	return code;
 }

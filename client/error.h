@@ -37,7 +37,8 @@ typedef enum {
 /*
  * Set the message for the current failure and return code, so that callers
  * write `return wk_error_set(WK_EINVALID, "...")`. The message is kept per
- * thread until the next wk_error_set() or wk_error_clear().
+ * thread until the next wk_error_set() or wk_error_clear(). wk_error_msg()
+ * may be among the arguments, to add context to the current message.
  */
 int wk_error_set(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

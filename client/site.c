@@ -36,12 +36,14 @@ static int fill(wk_store *st, const wk_site_options *o, const char *device)
 	if ((rc = wk_store_meta_set(st, "site", o->site)) < 0 ||
 	    (rc = wk_store_meta_set(st, "device", device)) < 0 ||
 	    (rc = wk_store_meta_set(st, "person", o->person)) < 0 ||
-	    (rc = wk_entity_set_actor(st, o->person, device)) < 0 ||
+	    (rc = wk_entity_set_actor(st, o->person, device)) < 0)
+		return rc;
+	if (!o->join && (
 	    (rc = wk_entity_create(st, "establishment", o->site)) < 0 ||
 	    (rc = wk_entity_set(st, "establishment", o->site, "name", o->name)) < 0 ||
 	    (rc = wk_entity_set(st, "establishment", o->site, "category", o->category)) < 0 ||
 	    (rc = wk_entity_set(st, "establishment", o->site, "function", o->function)) < 0 ||
-	    (rc = wk_entity_set(st, "establishment", o->site, "current_stage", stage)) < 0)
+	    (rc = wk_entity_set(st, "establishment", o->site, "current_stage", stage)) < 0))
 		return rc;
 	if ((rc = wk_catalogue_load(st, o->policy_dir, NULL)) < 0)
 		return rc;
@@ -59,9 +61,9 @@ int wk_site_init(wk_store **out, const char *path, const wk_site_options *o)
 	if (sodium_init() < 0)
 		return wk_error_set(WK_ERROR, "cannot start the crypto library");
 	if ((rc = wk_site_code_ok("establishment code", o->site)) < 0 ||
-	    (rc = wk_field_text("establishment name", o->name, 200, 1)) < 0 ||
-	    (rc = wk_field_text("category", o->category, 40, 1)) < 0 ||
-	    (rc = wk_field_text("function", o->function, 80, 1)) < 0 ||
+	    (rc = wk_field_text("establishment name", o->name, 200, !o->join)) < 0 ||
+	    (rc = wk_field_text("category", o->category, 40, !o->join)) < 0 ||
+	    (rc = wk_field_text("function", o->function, 80, !o->join)) < 0 ||
 	    (rc = wk_field_text("person", o->person, 200, 1)) < 0)
 		return rc;
 	if (o->stage < 1 || o->stage > 4)

@@ -17,13 +17,18 @@ typedef struct {
 	const char *person;    /* who works on this device by default */
 	const char *device;    /* device code; NULL: generated */
 	const char *policy_dir;
+	int join;              /* a further device of an existing establishment: its records arrive by sync */
 } wk_site_options;
 
-#define WK_SITE_OPTIONS_INIT { NULL, NULL, NULL, NULL, 3, NULL, NULL, NULL }
+#define WK_SITE_OPTIONS_INIT { NULL, NULL, NULL, NULL, 3, NULL, NULL, NULL, 0 }
 
 /*
  * Create the store at path (its directory must exist) for one establishment.
- * On failure nothing is left behind. *out belongs to the caller.
+ * The first device creates the establishment record; a device that joins an
+ * existing establishment (join) starts with the national catalogue only and
+ * receives the establishment's records from its other devices, so that two
+ * devices never both create them. On failure nothing is left behind. *out
+ * belongs to the caller.
  */
 int wk_site_init(wk_store **out, const char *path, const wk_site_options *opts);
 

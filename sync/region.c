@@ -6,6 +6,7 @@
 #include "entity.h"
 #include "error.h"
 #include "rules.h"
+#include "site.h"
 #include "truststore.h"
 
 #include <errno.h>
@@ -73,6 +74,7 @@ int wk_region_init(const char *dir, const wk_region_options *o, char root_hex[65
 	if ((rc = wk_store_create(&st, path)) < 0 || (rc = wk_store_begin(st)) < 0 ||
 	    (rc = wk_store_meta_set(st, "site", o->region)) < 0 || (rc = wk_store_meta_set(st, "device", devcode)) < 0 ||
 	    (rc = wk_store_meta_set(st, "person", o->person)) < 0 || (rc = wk_store_meta_set(st, "role", "region")) < 0 ||
+	    (rc = wk_store_meta_set(st, "policy_dir", o->policy_dir)) < 0 ||
 	    (rc = wk_entity_set_actor(st, o->person, devcode)) < 0 ||
 	    (rc = wk_catalogue_load(st, o->policy_dir, NULL)) < 0 ||
 	    (rc = wk_rules_load_national(st, o->policy_dir, NULL)) < 0 || (rc = wk_store_commit(st)) < 0)
@@ -131,6 +133,67 @@ int wk_region_open(wk_store **out, const char *dir)
 		wk_store_close(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+int wk_region_site_store(wk_store **out, wk_store *region, const char *dir, const char *site, int create)
+{
+	char path[4200], *device = NULL, *person = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = wk_site_code_ok("site code", site)) < 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/.wicket/sites/%s.db", dir, site);
+	if (access(path, F_OK) == 0)
+		rc = wk_store_open(out, path);
+	else if (!create)
+		return wk_error_set(WK_ENOTFOUND, "the region holds nothing of site %s yet", site);
+	else {
+		snprintf(path, sizeof(path), "%s/.wicket/sites", dir);
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return wk_error_set(WK_EIO, "cannot create '%s': %s", path, strerror(errno));
+		snprintf(path, sizeof(path), "%s/.wicket/sites/%s.db", dir, site);
+		if ((rc = wk_store_meta_get(region, "device", &device)) < 0 ||
+		    (rc = wk_store_meta_get(region, "person", &person)) < 0)
+			goto out;
+		rc = wk_store_create(out, path);
+		if (rc == 0 && (rc = wk_store_begin(*out)) == 0) {
+			const char *pol = getenv("WICKET_POLICY_DIR");
+			char *pdir = NULL;
+
+			if ((rc = wk_store_meta_get(region, "policy_dir", &pdir)) == 0 && !pol)
+				pol = pdir;
+			if ((rc = wk_store_meta_set(*out, "site", site)) == 0 &&
+			    (rc = wk_store_meta_set(*out, "device", device)) == 0 &&
+			    (rc = wk_store_meta_set(*out, "person", person)) == 0 &&
+			    (rc = wk_store_meta_set(*out, "role", "region-replica")) == 0 &&
+			    (rc = wk_entity_set_actor(*out, person, device)) == 0 &&
+			    (rc = wk_catalogue_load(*out, pol ? pol : WICKET_POLICY_DIR, NULL)) == 0 &&
+			    (rc = wk_rules_load_national(*out, pol ? pol : WICKET_POLICY_DIR, NULL)) == 0)
+				rc = wk_store_commit(*out);
+			free(pdir);
+		}
+		if (rc < 0) {
+			wk_store_close(*out);
+			*out = NULL;
+			unlink(path);
+		}
+	}
+	if (rc == 0) {
+		if (!device && (rc = wk_store_meta_get(*out, "device", &device)) < 0)
+			goto out;
+		if (!person && (rc = wk_store_meta_get(*out, "person", &person)) < 0)
+			goto out;
+		rc = wk_entity_set_actor(*out, person, device);
+	}
+out:
+	if (rc < 0) {
+		wk_store_close(*out);
+		*out = NULL;
+	}
+	free(device);
+	free(person);
 	return rc;
 }
 

@@ -28,6 +28,14 @@ int wk_region_init(const char *dir, const wk_region_options *o, char root_hex[65
 /* Open the region store in dir; *out: wk_store_close. Refuses an establishment's store. */
 int wk_region_open(wk_store **out, const char *dir);
 
+/*
+ * The region's replica of one establishment: .wicket/sites/<SITE>.db, an
+ * ordinary store holding that site's records only, created on first use with
+ * the national catalogue and rules. Its device and person are the region
+ * store's. *out: wk_store_close.
+ */
+int wk_region_site_store(wk_store **out, wk_store *region, const char *dir, const char *site, int create);
+
 /* Sign an enrolment request into a new trust version, valid from valid_from. keyid gets the new key's id. */
 int wk_region_enrol(wk_store *st, const char *dir, const unsigned char *req, size_t n, unsigned long long valid_from,
                     const wk_device_options *o, char keyid[17]);
