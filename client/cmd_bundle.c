@@ -306,20 +306,11 @@ static int cmd_bundle_import(wk_cli *cli)
 	rc = wk_bundle_import_file(cli->pos[0], &o, &rep);
 	/* A newer trust file in the bundle proves itself by the root's signature. */
 	if (rep.trust_file && rep.trust_newer &&
-	    wk_truststore_import(s.st, rep.trust_file, rep.trust_file_len, NULL, &v) == 0 && v && !cli->json)
+	    wk_truststore_import(s.st, rep.trust_file, rep.trust_file_len, NULL, &v) == 0 && v)
 		printf("trust file version %llu accepted from the bundle\n", v);
 	if (rc < 0)
 		goto out;
-	if (cli->json) {
-		wk_buf js = WK_BUF_INIT;
-		json_error_t jerr;
-
-		if ((rc = wk_bundle_report_json(&js, &rep)) == 0)
-			wk_cli_print_json(json_loadb(js.ptr, js.len, 0, &jerr));
-		wk_buf_free(&js);
-	} else {
-		print_report(&rep);
-	}
+	print_report(&rep);
 out:
 	for (i = 0; i < r.n; i++)
 		wk_store_close(r.stores[i]);
@@ -336,7 +327,7 @@ const wk_command wk_cmd_bundle[] = {
 	{ "bundle export", "FILE", "write a bundle of changesets (and the trust file) for removable media",
 	  cmd_bundle_export, export_opts, 1, 1, 0, "Pending changes are sealed first. The format is docs/format/bundle.md." },
 	{ "bundle import", "FILE", "apply a bundle: what is new, once; reports applied, skipped and refused",
-	  cmd_bundle_import, import_opts, 1, 1, WK_CMD_READ,
+	  cmd_bundle_import, import_opts, 1, 1, 0,
 	  "Nothing in a bundle is applied unless its signed manifest checks out. Refused changesets are\n"
 	  "quarantined with their reason and do not stop the rest. Exits 1 if any was refused." },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
