@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "error.h"
 #include "region.h"
+#include "query.h"
 #include "trust.h"
 
 #include <stdlib.h>
@@ -152,6 +153,30 @@ static int cmd_region_rotate(wk_cli *cli)
 	return WK_EXIT_OK;
 }
 
+static const wk_opt rotate_root_opts[] = { KEY_OPTS, WK_OPTS_END };
+
+static int cmd_region_rotate_root(wk_cli *cli)
+{
+	wk_device_options o = WK_DEVICE_OPTIONS_INIT;
+	wk_store *st = NULL;
+	char root[65];
+	int rc;
+
+	o.passphrase_file = wk_cli_opt(cli, "passphrase-file");
+	if ((rc = with_region(cli, &st)) != 0)
+		return rc;
+	rc = wk_region_rotate_root(st, cli->dir, &o, root);
+	wk_store_close(st);
+	if (rc < 0)
+		return wk_cli_fail(cli);
+	printf("the root is handed over to a new key, signed by the old one:\n%s\n"
+	       "export the trust file for the establishments; destroy .wicket/root.key.old when they have it\n", root);
+	return WK_EXIT_OK;
+}
+
+static int cmd_quarantine(wk_cli *cli);
+static const wk_opt no_opts[] = { WK_OPTS_END };
+
 const wk_command wk_cmd_region[] = {
 	{ "region init", NULL, "create a region: its root key, officer key, store and trust file", cmd_region_init,
 	  init_opts, 0, 0, 0, NULL },
@@ -160,5 +185,36 @@ const wk_command wk_cmd_region[] = {
 	{ "region revoke", "KEYID", "revoke a key from a sequence number on", cmd_region_revoke, revoke_opts, 1, 1, 0, NULL },
 	{ "region rotate", "KEYID REQUEST", "replace a key by the one in a new enrolment request", cmd_region_rotate,
 	  enrol_opts, 2, 2, 0, NULL },
+	{ "region rotate-root", NULL, "hand the root over to a new key, signed by the old one", cmd_region_rotate_root,
+	  rotate_root_opts, 0, 0, 0, NULL },
+	{ "quarantine", NULL, "list the changesets refused, with the reason", cmd_quarantine, no_opts, 0, 0,
+	  WK_CMD_STORE | WK_CMD_READ, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
 };
+
+/* What was refused, and why: the reasons the ledger recorded. */
+static int cmd_quarantine(wk_cli *cli)
+{
+	json_t *list = NULL, *q;
+	size_t i;
+
+	if (wk_query_json(cli->store, NULL, 0,
+	        "SELECT json_group_array(json_object('id', id, 'recorded_at', recorded_at, 'source', source,"
+	        " 'site', site, 'device', device, 'seq', seq, 'reason', reason, 'bytes', length(envelope)))"
+	        " FROM (SELECT * FROM quarantine ORDER BY id)", &list) < 0)
+		return wk_cli_fail(cli);
+	if (cli->json)
+		return wk_cli_print_json(list);
+	if (json_array_size(list) == 0)
+		printf("nothing is in quarantine\n");
+	json_array_foreach(list, i, q)
+		printf("%lld  %s  %s/%s #%lld  from %s\n      %s\n", (long long)json_integer_value(json_object_get(q, "id")),
+		       json_string_value(json_object_get(q, "recorded_at")),
+		       json_is_string(json_object_get(q, "site")) ? json_string_value(json_object_get(q, "site")) : "?",
+		       json_is_string(json_object_get(q, "device")) ? json_string_value(json_object_get(q, "device")) : "?",
+		       (long long)json_integer_value(json_object_get(q, "seq")),
+		       json_is_string(json_object_get(q, "source")) ? json_string_value(json_object_get(q, "source")) : "?",
+		       json_string_value(json_object_get(q, "reason")));
+	json_decref(list);
+	return WK_EXIT_OK;
+}

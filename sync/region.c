@@ -197,6 +197,47 @@ out:
 	return rc;
 }
 
+int wk_region_rotate_root(wk_store *st, const char *dir, const wk_device_options *o, char root_hex[65])
+{
+	unsigned char spk[32], bpk[32];
+	char oldp[4200], newp[4200], keepp[4200];
+	wk_keys *oldk = NULL, *newk = NULL;
+	wk_trust *t = NULL;
+	wk_buf bytes = WK_BUF_INIT;
+	int rc;
+
+	path_of(oldp, sizeof(oldp), dir, "root.key");
+	path_of(newp, sizeof(newp), dir, "root.key.new");
+	path_of(keepp, sizeof(keepp), dir, "root.key.old");
+	unlink(newp); /* a rotation interrupted before it was recorded left it: it signed nothing */
+	if ((rc = wk_truststore_load(st, &t)) < 0 || (rc = wk_device_load_key(&oldk, oldp, o)) < 0)
+		goto out;
+	if (memcmp(wk_keys_sign_pk(oldk), wk_trust_root_pk(t), 32) != 0) {
+		rc = wk_error_set(WK_EBADSIG, "the root key in '%s' is not the root of this region's trust file", oldp);
+		goto out;
+	}
+	if ((rc = wk_device_create_key(newp, o, spk, bpk)) < 0 || (rc = wk_device_load_key(&newk, newp, o)) < 0 ||
+	    (rc = wk_trust_rotate_root(t, spk, bpk, NULL)) < 0 ||
+	    (rc = wk_trust_sign_with(&bytes, t, wk_device_sign, newk, wk_device_sign, oldk)) < 0 ||
+	    (rc = wk_truststore_import(st, (const unsigned char *)bytes.ptr, bytes.len, NULL, NULL)) < 0)
+		goto out;
+	/* Recorded: the new key becomes the root key file. */
+	if (rename(oldp, keepp) != 0 || rename(newp, oldp) != 0) {
+		rc = wk_error_set(WK_EIO, "the new root is in the trust file, but moving '%s' into place failed: %s; "
+		                  "move it to '%s' by hand", newp, strerror(errno), oldp);
+		goto out;
+	}
+	wk_device_hex(root_hex, spk);
+out:
+	if (rc < 0 && access(newp, F_OK) == 0 && access(oldp, F_OK) == 0)
+		unlink(newp);
+	wk_keys_free(oldk);
+	wk_keys_free(newk);
+	wk_trust_free(t);
+	wk_buf_free(&bytes);
+	return rc;
+}
+
 int wk_region_enrol(wk_store *st, const char *dir, const unsigned char *req, size_t n, unsigned long long valid_from,
                     const wk_device_options *o, char keyid[17])
 {

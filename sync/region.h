@@ -48,4 +48,13 @@ int wk_region_revoke(wk_store *st, const char *dir, const char *keyid, unsigned 
 int wk_region_rotate(wk_store *st, const char *dir, const char *keyid, const unsigned char *req, size_t n,
                      unsigned long long from, const wk_device_options *o, char newid[17]);
 
+/*
+ * Hand the root over to a new root key: made in root.key.new, the trust file
+ * signed by both the old and the new root, then root.key replaced (the old
+ * one kept as root.key.old until the operator destroys it). root_hex gets the
+ * new root public key. Establishments follow by importing the new trust file
+ * (their pin stays the first root: the handover is verified along the chain).
+ */
+int wk_region_rotate_root(wk_store *st, const char *dir, const wk_device_options *o, char root_hex[65]);
+
 #endif

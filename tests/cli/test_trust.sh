@@ -99,4 +99,22 @@ check "a malformed request is refused" test "$rc" -eq 1
 run -C "$L" region enrol "$T/lei.req"
 check "region commands refuse an establishment's folder" failed_with 2 "not a region"
 
+# Root rotation: the new root is signed in by the old one; establishments follow along the chain.
+run -C "$R" region rotate-root
+check "the region hands its root over to a new key" ok
+NEWROOT=$(sed -n 2p "$OUT")
+check "the new root key is printed" grep -qxE '[0-9a-f]{64}' <<<"$NEWROOT"
+check "the new root differs from the old" test "$NEWROOT" != "$ROOT"
+check "the old root key is kept aside for the operator to destroy" test -e "$R/.wicket/root.key.old"
+run -C "$R" trust export "$T/v-rot.trust"
+run -C "$L" trust import "$T/v-rot.trust"
+check "an establishment accepts the handover, checked along the chain from its pinned root" ok
+run -C "$L" trust show --json
+check "the establishment's trust now has the new root" \
+	test "$(sqlite3 :memory: "SELECT json_extract(readfile('$OUT'), '\$.root')")" = "$NEWROOT"
+run -C "$R" region enrol "$T/lei2.req"
+check "the new root signs further versions (a key already enrolled is refused by the new version too)" test "$rc" -eq 1
+run -C "$L" quarantine
+check "quarantine lists nothing when nothing was refused" grep -q "nothing is in quarantine" "$OUT"
+
 finish
