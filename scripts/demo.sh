@@ -4,6 +4,9 @@
 # assessed, the sample inspection action plan imported, its readiness for
 # stage 2 judged by the national rules, a change the rules refuse; then a
 # second establishment whose own Lua rules are tested, installed and used.
+# Then sneakernet: a region and its trust file, the establishment's device
+# enrolled, its work carried to the region and on to a second device on a
+# bundle, signed and encrypted end to end.
 # Everything happens in a fresh temporary directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +22,7 @@ export WICKET_PASSPHRASE="demo passphrase, not for real use" WICKET_KDF=interact
 work=$(mktemp -d "${TMPDIR:-/tmp}/wicket-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 site="$work/leeds"
-w() { echo "\$ wicket $*" | sed "s|$root/||g"; "$wicket" -C "$site" "$@"; echo; }
+w() { echo "\$ wicket $*" | sed "s|$root/||g; s|$work/||g"; "$wicket" -C "$site" "$@"; echo; }
 
 echo "== one establishment, offline"
 w init --site LEI --name "HMP Leeds" --category B --function reception --stage 3 \
@@ -56,3 +59,24 @@ w policy list
 w baseline set 3.5 --status not_met --owner "OMU Manager"
 echo "# HMP-A's own rule makes a mandatory weight-2 baseline not met red (national blockers elided)"
 w readiness --stage 2 | grep -vE "national\.mandatory"
+
+echo "== sneakernet: the region, trust, and a bundle on a USB stick"
+leeds="$work/leeds"
+site="$work/region"
+w region init --region YORKS --person "Pat Officer (PGD office)" | tee "$work/region.out"
+root_key=$(grep -E "^[0-9a-f]{64}$" "$work/region.out")
+site="$work/leeds-2"
+w init --join --site LEI --device lei-2 --person "Sam Patel (OMU admin)"
+for dev in "$leeds" "$work/leeds-2"; do
+  site="$dev"; w enrol request --region YORKS --out "$dev.req"
+  site="$work/region"; w region enrol "$dev.req"
+done
+site="$work/region"; w trust export "$work/usb-trust"
+site="$leeds"; w trust import "$work/usb-trust" --root "$root_key"
+site="$work/leeds-2"; w trust import "$work/usb-trust" --root "$root_key"
+site="$leeds"; w bundle export "$work/usb-leeds.wkb"
+site="$work/region"; w bundle import "$work/usb-leeds.wkb"
+site="$work/region"; w bundle export --for LEI "$work/usb-region.wkb"
+site="$work/leeds-2"; w bundle import "$work/usb-region.wkb"
+site="$work/leeds-2"; w actionplan summary
+site="$leeds"; w trust show
