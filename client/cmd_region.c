@@ -6,9 +6,11 @@
 #include "buf.h"
 #include "error.h"
 #include "region.h"
+#include "remote.h"
 #include "query.h"
 #include "trust.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,7 @@ static const wk_opt init_opts[] = {
 	{ WK_OPT_STR, "region", "CODE", "the region's code, e.g. YORKS (required)" },
 	{ WK_OPT_STR, "person", "NAME", "the regional officer holding these keys (required)" },
 	{ WK_OPT_FLAG, "unattended", NULL, "keep the keys in owner-only files with no passphrase" },
+	{ WK_OPT_STR, "repo", "DIR", "also create the regional repository: a bare git repository at DIR (file://)" },
 	KEY_OPTS,
 	WK_OPTS_END
 };
@@ -35,8 +38,27 @@ static int cmd_region_init(wk_cli *cli)
 	o.keys.passphrase_file = wk_cli_opt(cli, "passphrase-file");
 	if (!o.region || !o.person)
 		return wk_cli_usage(cli, "region init needs --region CODE and --person NAME");
-	if (wk_region_init(cli->dir, &o, root) < 0)
+	if (wk_cli_opt(cli, "repo")) {
+		char abs[4096], url[4200], path[4200];
+		wk_store *st = NULL;
+
+		if (wk_repo_create_regional(wk_cli_opt(cli, "repo")) < 0)
+			return wk_cli_fail(cli);
+		if (!realpath(wk_cli_opt(cli, "repo"), abs))
+			return wk_cli_fail(cli);
+		if (wk_region_init(cli->dir, &o, root) < 0)
+			return wk_cli_fail(cli);
+		snprintf(url, sizeof(url), "file://%s", abs);
+		wk_cli_store_path(cli, path, sizeof(path));
+		if (wk_store_open(&st, path) < 0 || wk_store_meta_set(st, "remote.url", url) < 0) {
+			wk_store_close(st);
+			return wk_cli_fail(cli);
+		}
+		wk_store_close(st);
+		printf("regional repository created at %s\n", url);
+	} else if (wk_region_init(cli->dir, &o, root) < 0) {
 		return wk_cli_fail(cli);
+	}
 	printf("region %s created in %s\nroot key (give it to every establishment, to pin their first trust file):\n%s\n",
 	       o.region, cli->dir, root);
 	return WK_EXIT_OK;

@@ -168,5 +168,13 @@ static const char migration3[] =
 	");\n"
 	"CREATE INDEX op_pending ON op(device, changeset);\n";
 
-const char *const wk_schema_migrations[] = { migration1, migration2, migration3 };
+/*
+ * Migration 4: the regional repository. Each changeset's commit in the local
+ * mirror, and whether the remote confirmed it (a change is delivered only then).
+ */
+static const char migration4[] =
+	"ALTER TABLE changeset ADD COLUMN git_oid TEXT;\n"
+	"ALTER TABLE changeset ADD COLUMN pushed INTEGER NOT NULL DEFAULT 0;\n";
+
+const char *const wk_schema_migrations[] = { migration1, migration2, migration3, migration4 };
 const int wk_schema_count = (int)(sizeof(wk_schema_migrations) / sizeof(wk_schema_migrations[0]));

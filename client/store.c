@@ -124,6 +124,21 @@ int wk_store_exec(wk_store *st, const char *sql, const char *doing)
 	return rc == SQLITE_OK ? 0 : wk_store_fail(st, rc, doing);
 }
 
+int wk_store_exec_args(wk_store *st, const char *sql, const char *const *args, int n, const char *doing)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, i;
+
+	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		sqlite3_bind_text(s, i + 1, args[i], -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, doing);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 static int pragma_int(wk_store *st, const char *sql, int *out)
 {
 	sqlite3_stmt *s = NULL;

@@ -23,7 +23,7 @@ typedef struct wk_store wk_store;
 /* 'WCKT': PRAGMA application_id of every wicket store. */
 #define WK_STORE_APPLICATION_ID 0x57434B54
 /* The newest schema this program knows. */
-#define WK_STORE_SCHEMA_VERSION 3
+#define WK_STORE_SCHEMA_VERSION 4
 
 /* Open an existing store at path. *out belongs to the caller (wk_store_close). */
 int wk_store_open(wk_store **out, const char *path);
@@ -59,6 +59,9 @@ int wk_store_prepare(wk_store *st, sqlite3_stmt **out, const char *sql);
 
 /* Execute SQL with no results. */
 int wk_store_exec(wk_store *st, const char *sql, const char *doing);
+
+/* Execute SQL with no results, binding args[0..n) as text to ?1..?n. */
+int wk_store_exec_args(wk_store *st, const char *sql, const char *const *args, int n, const char *doing);
 
 /* meta: small key/value settings of this store (site, device, person, hlc). */
 int wk_store_meta_get(wk_store *st, const char *key, char **out); /* *out malloc'd or NULL */

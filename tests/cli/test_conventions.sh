@@ -55,7 +55,10 @@ while IFS= read -r cmd; do
 	*) fail "wicket $cmd --help starts with 'usage: wicket $cmd' (first line: '$first')" ;;
 	esac
 	check "wicket $cmd --help mentions --help" grep -qF -- "--help" "$T/out"
-	if grep -qF -- "--json" "$T/out"; then
+	if grep -qF -- "stream of JSON events" "$T/out"; then
+		# transfers (sync, region pull|publish): their --json is an event stream, tested in tests/sync
+		echo "$cmd" >>"$T/event-commands"
+	elif grep -qF -- "--json" "$T/out"; then
 		echo "$cmd|$first" >>"$T/read-commands"
 	elif [ "$cmd" != init ]; then
 		echo "$cmd" >>"$T/write-commands"

@@ -1,0 +1,91 @@
+/*
+ * remote.h - the regional repository: a plain git remote (file://, ssh://,
+ * http(s)://, git://) that carries envelopes, one commit per changeset.
+ *
+ * Layout (DESIGN.md, "Git layout"): refs/heads/sites/<SITE>/<DEVICE> holds
+ * one device's changesets, fast-forward only; refs/heads/region/publications
+ * and refs/heads/region/trust hold the region's. A commit's tree has a single
+ * blob named "envelope" (or "trust"); its message is "<SITE>/<DEVICE> #<SEQ>"
+ * and its author and committer are "wicket <DEVICE@SITE>" at time 0: no plan
+ * content, no personal names, no clock (promise 5).
+ *
+ * The device keeps a local bare mirror (.wicket/git). Fetch and push run in
+ * a child process that reports progress over a pipe; when no bytes move for
+ * the stall limit the child is killed and the transfer is abandoned (libgit2
+ * 1.5 has no timeouts of its own); git writes objects and refs atomically, so
+ * the next attempt resumes from whatever arrived. A push counts only when the
+ * remote confirmed the ref update (push_update_reference, the only place
+ * libgit2 1.5 reports a rejected ref).
+ */
+#ifndef WK_REMOTE_H
+#define WK_REMOTE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+typedef struct wk_repo wk_repo;
+
+typedef struct {
+	const char *url;
+	const char *ssh_key;      /* ssh: the private key file (its .pub beside it); NULL: ~/.ssh/id_ed25519 */
+	const char *known_hosts;  /* ssh: the known_hosts file; NULL: ~/.ssh/known_hosts */
+	unsigned stall_seconds;   /* abandon a transfer when no bytes move this long; 0: 60 */
+	/* Progress: called in the parent for each event ("fetch"/"push", objects, total, bytes). */
+	void (*progress)(void *ctx, const char *phase, unsigned objects, unsigned total, size_t bytes);
+	void *progress_ctx;
+} wk_remote_options;
+
+#define WK_REMOTE_OPTIONS_INIT { NULL, NULL, NULL, 0, NULL, NULL }
+
+/*
+ * Create the regional repository itself: a bare repository at path (refused
+ * if one exists) that refuses non-fast-forward pushes and deletions, so that
+ * no device's history can be rewritten through it.
+ */
+int wk_repo_create_regional(const char *path);
+
+/* The mirror at path (a bare repository), created if missing. *out: wk_repo_free. */
+int wk_repo_open(wk_repo **out, const char *path);
+void wk_repo_free(wk_repo *r);
+
+/*
+ * Fetch refs matching the patterns (e.g. "refs/heads/sites/LEI/" prefix, or
+ * an exact ref) from the remote into this mirror's remote-tracking refs
+ * (refs/remotes/region/...). Network failures come back as WK_EIO with
+ * "cannot reach"; a stall as WK_ELIMIT; an unknown or changed ssh host key as
+ * WK_EBADSIG.
+ */
+int wk_repo_fetch(wk_repo *r, const wk_remote_options *o, const char *const *prefixes, size_t n);
+
+/* Push the local ref to the same name on the remote, fast-forward only. *accepted: the remote confirmed it. */
+int wk_repo_push(wk_repo *r, const wk_remote_options *o, const char *ref, int *accepted);
+
+/*
+ * Append one commit holding blob (named name) on the local ref; *oid gets
+ * its hex id (41 bytes). message as above; author identifies site and device.
+ */
+int wk_repo_append(wk_repo *r, const char *ref, const char *name, const unsigned char *blob, size_t n,
+                   const char *message, const char *author, char oid[41]);
+
+/* The hex id of ref's tip (local or remote-tracking), or "" if it does not exist. */
+int wk_repo_tip(wk_repo *r, const char *ref, char oid[41]);
+
+/* Is ancestor an ancestor of (or equal to) tip? 1 yes, 0 no. */
+int wk_repo_descends(wk_repo *r, const char *tip, const char *ancestor);
+
+/* Set (or with oid "" delete) a ref of the mirror. */
+int wk_repo_set_ref(wk_repo *r, const char *ref, const char *oid);
+
+/*
+ * Call cb, oldest first, for each commit on ref after the commit `after`
+ * ("" for all), with the named blob's bytes. A commit whose tree is not the
+ * single expected blob, or larger than max, is an error (nothing parsed).
+ */
+int wk_repo_walk(wk_repo *r, const char *ref, const char *after, const char *name, size_t max,
+                 int (*cb)(const char *oid, const unsigned char *blob, size_t n, void *arg), void *arg);
+
+/* The remote-tracking refs whose names start with prefix, e.g. "refs/remotes/region/sites/LEI/". */
+int wk_repo_refs(wk_repo *r, const char *prefix, int (*cb)(const char *ref, void *arg), void *arg);
+
+#endif

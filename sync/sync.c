@@ -1,0 +1,499 @@
+/*
+ * sync.c - a sync with the regional repository. See sync.h.
+ */
+#include "sync.h"
+#include "envelope.h"
+#include "error.h"
+#include "query.h"
+#include "region.h"
+#include "truststore.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRACK "refs/remotes/region/"
+
+/* ---- what this store has seen of each ref ---------------------------------- */
+
+static int seen_get(wk_store *st, const char *ref, char oid[41])
+{
+	char key[400], *v = NULL;
+	int rc;
+
+	snprintf(key, sizeof(key), "git.seen:%s", ref);
+	oid[0] = '\0';
+	if ((rc = wk_store_meta_get(st, key, &v)) == 0 && v)
+		snprintf(oid, 41, "%s", v);
+	free(v);
+	return rc;
+}
+
+static int seen_set(wk_store *st, const char *ref, const char *oid)
+{
+	char key[400];
+
+	snprintf(key, sizeof(key), "git.seen:%s", ref);
+	return wk_store_meta_set(st, key, oid);
+}
+
+static void problem(wk_sync_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(wk_sync_report *rep, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rep->problem[0])
+		return; /* the first one is the one to read */
+	va_start(ap, fmt);
+	vsnprintf(rep->problem, sizeof(rep->problem), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A remote-tracking ref the remote moved backwards, or to another line of
+ * history, is a rollback: put it back where it was seen and use nothing of it.
+ */
+static int rolled_back(wk_repo *repo, wk_store *st, const char *ref, wk_sync_report *rep)
+{
+	char tip[41], seen[41];
+
+	if (seen_get(st, ref, seen) < 0 || wk_repo_tip(repo, ref, tip) < 0)
+		return -1;
+	if (!seen[0] || (tip[0] && wk_repo_descends(repo, tip, seen)))
+		return 0;
+	wk_repo_set_ref(repo, ref, seen);
+	problem(rep, "the regional repository rewrote %s to an older state: refused as a rollback (nothing of it was "
+	        "used; tell the region)", ref + strlen(TRACK));
+	return 1;
+}
+
+/* ---- trust ------------------------------------------------------------------ */
+
+typedef struct {
+	wk_store *st;
+	wk_sync_report *rep;
+	const char *ref;
+	const wk_ledger_keys *k;
+} walk_ctx;
+
+/*
+ * On the regional repository the trust file travels sealed, like a changeset
+ * (promise 5: it names people): an envelope of the region's code and device
+ * "trust", sequence = the trust version, signed by a regional officer and
+ * sealed to every key the trust file lists. Opened here with the same checks.
+ */
+static int open_trust_envelope(walk_ctx *w, const unsigned char *env, size_t n, wk_buf *plain)
+{
+	wk_envelope_info info;
+	int rc;
+
+	if ((rc = wk_envelope_parse(&info, env, n, NULL)) < 0 ||
+	    (rc = wk_trust_check_signer(w->k->trust, info.signer, info.site, info.seq, WK_TRUST_OFFICER | WK_TRUST_ROOT)) < 0 ||
+	    (rc = wk_envelope_verify(&info)) < 0)
+		return rc;
+	if (strcmp(info.device, "trust") != 0)
+		return wk_error_set(WK_EINVALID, "the trust ref holds something that is not a trust file");
+	return wk_envelope_decrypt(plain, &info, w->k->box_pk, w->k->open_sealed, w->k->open_ctx, NULL);
+}
+
+/* The version a trust file names (docs/format/trust.md: a u64 at offset 8), unverified: only to skip old ones. */
+static unsigned long long trust_version_of(const unsigned char *p, size_t n)
+{
+	unsigned long long v = 0;
+	int i;
+
+	if (n < 16)
+		return 0;
+	for (i = 8; i < 16; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int take_trust(const char *oid, const unsigned char *blob, size_t n, void *arg)
+{
+	walk_ctx *w = arg;
+	wk_buf plain = WK_BUF_INIT;
+	unsigned long long v = 0;
+	long long held = 0;
+
+	wk_query_int(w->st, NULL, 0, "SELECT coalesce(max(version), 0) FROM trust_file", &held);
+	if (open_trust_envelope(w, blob, n, &plain) < 0) {
+		/* Sealed before this device was enrolled, or not for it: older trust it already has by enrolment. */
+		if (wk_error_code() != WK_ENOTFOUND)
+			problem(w->rep, "a trust file on the regional repository was refused: %s", wk_error_msg());
+	} else if (trust_version_of((const unsigned char *)plain.ptr, plain.len) > (unsigned long long)held) {
+		/* Older versions are history on the ref, not a rollback (the ref itself moved forward). */
+		if (wk_truststore_import(w->st, (const unsigned char *)plain.ptr, plain.len, NULL, &v) < 0)
+			problem(w->rep, "a trust file on the regional repository was refused: %s", wk_error_msg());
+		else if (v)
+			w->rep->trust_updates++;
+	}
+	wk_buf_free(&plain);
+	return seen_set(w->st, w->ref, oid);
+}
+
+static int follow_trust(wk_store *st, wk_repo *repo, const wk_ledger_keys *k, wk_sync_report *rep)
+{
+	const char *ref = TRACK "region/trust";
+	char seen[41];
+	walk_ctx w = { st, rep, ref, k };
+	int rc;
+
+	if ((rc = rolled_back(repo, st, ref, rep)) != 0)
+		return rc < 0 ? rc : 0;
+	if ((rc = seen_get(st, ref, seen)) < 0)
+		return rc;
+	return wk_repo_walk(repo, ref, seen, "trust", WK_TRUST_MAX_BYTES, take_trust, &w);
+}
+
+/* ---- other devices' changesets ------------------------------------------- */
+
+typedef struct {
+	wk_store *st;          /* where to apply; NULL: per site (region) */
+	wk_store *region;
+	const char *dir;
+	wk_repo *repo;
+	wk_ledger_keys *k;
+	wk_sync_report *rep;
+	const char *skip;      /* this device's own ref */
+	const char *ref;
+	wk_store *target;
+} accept_ctx;
+
+static int take_envelope(const char *oid, const unsigned char *blob, size_t n, void *arg)
+{
+	accept_ctx *a = arg;
+	int rc = wk_ledger_accept(a->target, a->k, blob, n, a->ref + strlen(TRACK));
+
+	if (rc == WK_LEDGER_APPLIED)
+		a->rep->applied++;
+	else if (rc == WK_LEDGER_DUPLICATE)
+		a->rep->duplicate++;
+	else {
+		a->rep->refused++;
+		problem(a->rep, "a changeset on %s was refused and quarantined: %s", a->ref + strlen(TRACK), wk_error_msg());
+	}
+	/* Every commit is looked at once: a refused one sits in quarantine with its reason. */
+	return seen_set(a->region ? a->region : a->target, a->ref, oid);
+}
+
+static int take_ref(const char *ref, void *arg)
+{
+	accept_ctx *a = arg;
+	wk_store *book = a->region ? a->region : a->st, *site_store = NULL;
+	char seen[41];
+	int rc;
+
+	if (a->skip && strcmp(ref, a->skip) == 0)
+		return 0;
+	if ((rc = rolled_back(a->repo, book, ref, a->rep)) != 0)
+		return rc < 0 ? rc : 0;
+	if ((rc = seen_get(book, ref, seen)) < 0)
+		return rc;
+	a->ref = ref;
+	if (a->region) {
+		/* refs/remotes/region/sites/<SITE>/<DEVICE>: that site's replica. */
+		char site[24];
+		const char *p = ref + strlen(TRACK "sites/");
+		size_t len = strcspn(p, "/");
+
+		snprintf(site, sizeof(site), "%.*s", (int)(len < 23 ? len : 23), p);
+		if ((rc = wk_region_site_store(&site_store, a->region, a->dir, site, 1)) < 0) {
+			problem(a->rep, "%s", wk_error_msg());
+			return 0;
+		}
+		a->target = site_store;
+	} else {
+		a->target = a->st;
+	}
+	rc = wk_repo_walk(a->repo, ref, seen, "envelope", ((size_t)64 << 20), take_envelope, a);
+	if (rc < 0) {
+		problem(a->rep, "%s", wk_error_msg());
+		rc = 0;
+	}
+	wk_store_close(site_store);
+	return rc;
+}
+
+/* ---- this device's own changesets -------------------------------------------- */
+
+/* Mark delivered every committed changeset the remote's tip already holds. */
+static int reconcile(wk_store *st, wk_repo *repo, const char *site, const char *device, const char *remote_tip)
+{
+	sqlite3_stmt *s = NULL;
+	char (*oids)[41] = NULL;
+	long long *seqs = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc;
+
+	if (!remote_tip[0])
+		return 0;
+	if ((rc = wk_store_prepare(st, &s, "SELECT seq, git_oid FROM changeset WHERE site = ? AND device = ?"
+	                               " AND git_oid IS NOT NULL AND pushed = 0 ORDER BY seq")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			oids = realloc(oids, cap * sizeof(*oids));
+			seqs = realloc(seqs, cap * sizeof(*seqs));
+			if (!oids || !seqs) {
+				rc = wk_error_set(WK_ELIMIT, "out of memory");
+				goto out;
+			}
+		}
+		seqs[n] = sqlite3_column_int64(s, 0);
+		snprintf(oids[n++], 41, "%s", (const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	rc = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		char seq[24];
+		if (!wk_repo_descends(repo, remote_tip, oids[i]))
+			continue;
+		snprintf(seq, sizeof(seq), "%lld", seqs[i]);
+		rc = wk_store_exec_args(st, "UPDATE changeset SET pushed = 1 WHERE site = ?1 AND device = ?2 AND seq = ?3",
+		                        (const char *[]){ site, device, seq }, 3, "cannot record the delivery");
+	}
+out:
+	sqlite3_finalize(s);
+	free(oids);
+	free(seqs);
+	return rc;
+}
+
+/* Commit each changeset not yet in the mirror onto this device's ref, in order. */
+static int commit_new(wk_store *st, wk_repo *repo, const char *site, const char *device, const char *ref,
+                      wk_sync_report *rep)
+{
+	sqlite3_stmt *s = NULL;
+	char msg[96], author[64], oid[41], seq[24];
+	int rc;
+
+	snprintf(author, sizeof(author), "%s@%s", device, site);
+	for (;;) {
+		if ((rc = wk_store_prepare(st, &s, "SELECT seq, envelope FROM changeset WHERE site = ? AND device = ?"
+		                               " AND git_oid IS NULL ORDER BY seq LIMIT 1")) < 0)
+			return rc;
+		sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW) {
+			sqlite3_finalize(s);
+			return rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the ledger");
+		}
+		snprintf(seq, sizeof(seq), "%lld", (long long)sqlite3_column_int64(s, 0));
+		snprintf(msg, sizeof(msg), "%s/%s #%s", site, device, seq);
+		rc = wk_repo_append(repo, ref, "envelope", sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
+		                    msg, author, oid);
+		sqlite3_finalize(s);
+		if (rc < 0)
+			return rc;
+		if ((rc = wk_store_exec_args(st, "UPDATE changeset SET git_oid = ?4 WHERE site = ?1 AND device = ?2 AND seq = ?3",
+		                             (const char *[]){ site, device, seq, oid }, 4, "cannot record the commit")) < 0)
+			return rc;
+		rep->committed++;
+	}
+}
+
+int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **trust, const wk_remote_options *o,
+                   wk_sync_report *rep)
+{
+	char *site = NULL, *device = NULL, own[300], own_track[320], prefix[300], tip[41], rtip[41];
+	const char *fetch[2];
+	accept_ctx a;
+	size_t sealed = 0;
+	int rc, offline = 0, accepted = 0;
+	wk_trust *fresh = NULL;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((rc = wk_store_meta_get(st, "site", &site)) < 0 || (rc = wk_store_meta_get(st, "device", &device)) < 0)
+		goto out;
+	snprintf(own, sizeof(own), "refs/heads/sites/%s/%s", site, device);
+	snprintf(own_track, sizeof(own_track), TRACK "sites/%s/%s", site, device);
+	snprintf(prefix, sizeof(prefix), "refs/heads/sites/%s/", site);
+	fetch[0] = prefix;
+	fetch[1] = "refs/heads/region/";
+
+	/* 1. Fetch. Unreachable is a normal state: the work is still sealed and committed below. */
+	rc = wk_repo_fetch(repo, o, fetch, 2);
+	if (rc == WK_EIO) {
+		offline = 1;
+		rep->offline = 1;
+	} else if (rc < 0) {
+		goto out;
+	}
+	if (!offline) {
+		/* 2. Trust first: a newer trust may be needed to accept what follows. */
+		if ((rc = follow_trust(st, repo, k, rep)) < 0)
+			goto out;
+		if (rep->trust_updates && wk_truststore_load(st, &fresh) == 0) {
+			wk_trust_free(*trust);
+			*trust = fresh;
+			k->trust = fresh;
+		}
+		/* 3. The site's other devices. */
+		memset(&a, 0, sizeof(a));
+		a.st = st;
+		a.repo = repo;
+		a.k = k;
+		a.rep = rep;
+		a.skip = own_track;
+		snprintf(prefix, sizeof(prefix), TRACK "sites/%s/", site);
+		if ((rc = wk_repo_refs(repo, prefix, take_ref, &a)) < 0)
+			goto out;
+	}
+	/* 4. Seal, and commit to this device's ref. */
+	if ((rc = wk_ledger_seal(st, k, &sealed)) < 0)
+		goto out;
+	rep->sealed = sealed;
+	if ((rc = commit_new(st, repo, site, device, own, rep)) < 0)
+		goto out;
+	if (offline) {
+		rc = wk_error_set(WK_EIO, "offline: the regional repository at %s cannot be reached; %zu changeset%s "
+		                  "wait%s safely here for the next sync", o->url, rep->committed, rep->committed == 1 ? "" : "s",
+		                  rep->committed == 1 ? "s" : "");
+		goto out;
+	}
+	/* 5. Reconcile with what the remote already holds of this device (an earlier push cut short). */
+	if ((rc = wk_repo_tip(repo, own_track, rtip)) < 0 || (rc = reconcile(st, repo, site, device, rtip)) < 0 ||
+	    (rc = wk_repo_tip(repo, own, tip)) < 0)
+		goto out;
+	{
+		char pushed_tip[41];
+		if ((rc = seen_get(st, own_track, pushed_tip)) < 0)
+			goto out;
+		if (pushed_tip[0] && (!rtip[0] || !wk_repo_descends(repo, rtip, pushed_tip)))
+			problem(rep, "the regional repository lost changesets of this device it had confirmed (a rollback); "
+			        "they are being sent again");
+	}
+	/* 6. Push, fast-forward only; delivered once the remote confirms. */
+	if (tip[0] && strcmp(tip, rtip) != 0) {
+		long long before = 0, after = 0;
+
+		if ((rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM changeset WHERE pushed = 1", &before)) < 0 ||
+		    (rc = wk_repo_push(repo, o, own, &accepted)) < 0)
+			goto out;
+		if ((rc = wk_repo_set_ref(repo, own_track, tip)) < 0 || (rc = reconcile(st, repo, site, device, tip)) < 0 ||
+		    (rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM changeset WHERE pushed = 1", &after)) < 0)
+			goto out;
+		rep->pushed = (size_t)(after - before);
+	}
+	if (tip[0])
+		rc = seen_set(st, own_track, tip);
+out:
+	free(site);
+	free(device);
+	return rc;
+}
+
+int wk_sync_region_pull(wk_store *region, const char *dir, wk_repo *repo, wk_ledger_keys *k,
+                        const wk_remote_options *o, wk_sync_report *rep)
+{
+	const char *fetch[1] = { "refs/heads/sites/" };
+	accept_ctx a;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	rc = wk_repo_fetch(repo, o, fetch, 1);
+	if (rc == WK_EIO)
+		rep->offline = 1;
+	if (rc < 0)
+		return rc;
+	memset(&a, 0, sizeof(a));
+	a.region = region;
+	a.dir = dir;
+	a.repo = repo;
+	a.k = k;
+	a.rep = rep;
+	return wk_repo_refs(repo, TRACK "sites/", take_ref, &a);
+}
+
+/* Every key the trust file lists and has not revoked: the readers of the sealed trust file. */
+static int trust_readers(const wk_trust *t, unsigned char (**out)[32], size_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	if (!(*out = malloc((wk_trust_count(t) + 1) * 32)))
+		return wk_error_set(WK_ELIMIT, "out of memory");
+	for (i = 0; i < wk_trust_count(t); i++) {
+		const wk_trust_entry *e = wk_trust_entry_at(t, i);
+		if ((e->role == WK_TRUST_DEVICE || e->role == WK_TRUST_OFFICER) && e->revoked_from == WK_TRUST_NOT_REVOKED)
+			memcpy((*out)[(*n)++], e->box_pk, 32);
+	}
+	return 0;
+}
+
+int wk_sync_region_publish(wk_store *region, wk_repo *repo, const wk_ledger_keys *k, const wk_remote_options *o,
+                           wk_sync_report *rep)
+{
+	const char *ref = "refs/heads/region/trust", *fetch[1] = { "refs/heads/region/" };
+	unsigned char *bytes = NULL;
+	size_t n = 0;
+	long long version = 0, published = 0;
+	char oid[41], msg[64], *pv = NULL, tip[41], rtip[41];
+	int rc, accepted = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((rc = wk_repo_fetch(repo, o, fetch, 1)) < 0) {
+		rep->offline = rc == WK_EIO;
+		return rc;
+	}
+	/* Start from what the remote holds, if this mirror is behind it. */
+	if ((rc = wk_repo_tip(repo, ref, tip)) < 0 || (rc = wk_repo_tip(repo, TRACK "region/trust", rtip)) < 0)
+		return rc;
+	if (rtip[0] && (!tip[0] || wk_repo_descends(repo, rtip, tip)))
+		if ((rc = wk_repo_set_ref(repo, ref, rtip)) < 0)
+			return rc;
+	if ((rc = wk_truststore_export(region, &bytes, &n)) < 0 ||
+	    (rc = wk_query_int(region, NULL, 0, "SELECT max(version) FROM trust_file", &version)) < 0 ||
+	    (rc = wk_store_meta_get(region, "git.trust_published", &pv)) < 0)
+		goto out;
+	published = pv ? atoll(pv) : 0;
+	if (version > published) {
+		unsigned char (*readers)[32] = NULL, zero[32] = { 0 };
+		size_t nreaders = 0;
+		char *code = NULL;
+		wk_buf env = WK_BUF_INIT;
+		wk_envelope_meta m;
+
+		if ((rc = wk_store_meta_get(region, "site", &code)) == 0 && (rc = trust_readers(k->trust, &readers, &nreaders)) == 0) {
+			m.site = code;
+			m.device = "trust";
+			m.seq = (uint64_t)version;
+			m.prev = zero;
+			rc = wk_envelope_seal(&env, &m, bytes, n, k->sign_pk, k->sign, k->sign_ctx,
+			                      (const unsigned char (*)[32])readers, nreaders);
+		}
+		snprintf(msg, sizeof(msg), "trust v%lld", version);
+		if (rc == 0)
+			rc = wk_repo_append(repo, ref, "trust", (const unsigned char *)env.ptr, env.len, msg, "region", oid);
+		free(readers);
+		free(code);
+		wk_buf_free(&env);
+		if (rc < 0)
+			goto out;
+		rep->committed = 1;
+	}
+	if ((rc = wk_repo_tip(repo, ref, tip)) < 0)
+		goto out;
+	if (tip[0] && strcmp(tip, rtip) != 0) {
+		if ((rc = wk_repo_push(repo, o, ref, &accepted)) < 0)
+			goto out;
+		rep->pushed = 1;
+	}
+	{
+		char v[24];
+		snprintf(v, sizeof(v), "%lld", version);
+		rc = wk_store_meta_set(region, "git.trust_published", v);
+	}
+out:
+	free(bytes);
+	free(pv);
+	return rc;
+}
