@@ -4,9 +4,10 @@
 # assessed, the sample inspection action plan imported, its readiness for
 # stage 2 judged by the national rules, a change the rules refuse; then a
 # second establishment whose own Lua rules are tested, installed and used.
-# Then sneakernet: a region and its trust file, the establishment's device
-# enrolled, its work carried to the region and on to a second device on a
-# bundle, signed and encrypted end to end.
+# Then the region: its trust file and a regional repository on a folder
+# (file://); both establishments enrolled and syncing, one of them offline for
+# a while; the region pulling and verifying every changeset; and a second
+# Leeds device fed by a bundle on a USB stick. Signed and encrypted end to end.
 # Everything happens in a fresh temporary directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,22 +61,38 @@ w baseline set 3.5 --status not_met --owner "OMU Manager"
 echo "# HMP-A's own rule makes a mandatory weight-2 baseline not met red (national blockers elided)"
 w readiness --stage 2 | grep -vE "national\.mandatory"
 
-echo "== sneakernet: the region, trust, and a bundle on a USB stick"
+echo "== the region, its regional repository (a folder: file://), and two establishments syncing"
 leeds="$work/leeds"
+hmpa="$work/hmp-a"
 site="$work/region"
-w region init --region YORKS --person "Pat Officer (PGD office)" | tee "$work/region.out"
+w region init --region YORKS --person "Pat Officer (PGD office)" --repo "$work/regional.git" | tee "$work/region.out"
 root_key=$(grep -E "^[0-9a-f]{64}$" "$work/region.out")
-site="$work/leeds-2"
-w init --join --site LEI --device lei-2 --person "Sam Patel (OMU admin)"
-for dev in "$leeds" "$work/leeds-2"; do
+echo "# a second Leeds device joins now; later it is fed by a bundle (devices read changesets sealed after they enrol)"
+site="$work/leeds-2"; w init --join --site LEI --device lei-2 --person "Sam Patel (OMU admin)"
+for dev in "$leeds" "$hmpa" "$work/leeds-2"; do
   site="$dev"; w enrol request --region YORKS --out "$dev.req"
   site="$work/region"; w region enrol "$dev.req"
 done
 site="$work/region"; w trust export "$work/usb-trust"
-site="$leeds"; w trust import "$work/usb-trust" --root "$root_key"
+site="$work/region"; w region publish
 site="$work/leeds-2"; w trust import "$work/usb-trust" --root "$root_key"
-site="$leeds"; w bundle export "$work/usb-leeds.wkb"
-site="$work/region"; w bundle import "$work/usb-leeds.wkb"
+for dev in "$leeds" "$hmpa"; do
+  site="$dev"; w trust import "$work/usb-trust" --root "$root_key"
+  site="$dev"; w remote set "file://$work/regional.git"
+done
+site="$leeds"; w sync
+site="$hmpa"; w sync
+echo "# Leeds loses its network; work goes on and waits"
+site="$leeds"; w remote set "file://$work/network-down.git"
+site="$leeds"; w baseline set 3.6 --status in_progress --owner "Parole Lead" --target 2027-02-28
+site="$leeds"; w sync || echo "(offline, exit $?: nothing lost)"; echo
+site="$leeds"; w status
+site="$leeds"; w remote set "file://$work/regional.git"
+site="$leeds"; w sync
+site="$work/region"; w region pull
+site="$work/region"; w quarantine
+
+echo "== sneakernet: the second Leeds device, fed from a bundle on a USB stick"
 site="$work/region"; w bundle export --for LEI "$work/usb-region.wkb"
 site="$work/leeds-2"; w bundle import "$work/usb-region.wkb"
 site="$work/leeds-2"; w actionplan summary
