@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libsqlite3-dev sqlite3 libgit2-dev libarchive-dev libsodium-dev liblua5.4-dev libjansson-dev
+  # the sync tests start their own git servers on loopback (tests/sync/servers.sh)
+  openssh-server openssh-client nginx fcgiwrap procps
 )
 
 missing=()
@@ -19,4 +21,15 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Installing sshd and nginx must not start system services (ports 22 and 80): the tests run
+# their own on loopback. policy-rc.d tells Debian's maintainer scripts not to start them.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  guard=1
+fi
+status=0
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+[ -z "$guard" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+exit $status
