@@ -10,3 +10,5 @@ for b in "$root"/build-bench/bench/bench_*; do
   echo "== $(basename "$b")"
   "$b" "$@"
 done
+echo "== bench_sync.sh"
+WICKET="$root/build-bench/wicket" "$root/bench/bench_sync.sh" 3
