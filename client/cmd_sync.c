@@ -143,7 +143,7 @@ static const wk_opt sync_opts[] = {
 typedef struct {
 	wk_store *st;
 	wk_trust *trust;
-	wk_keys *keys;
+	wk_device_lazy keys;
 	wk_ledger_keys lk;
 	wk_repo *repo;
 	remote_cfg rc;
@@ -161,9 +161,9 @@ static int session_open(wk_cli *cli, sync_session *s, int json)
 		return rc;
 	o.passphrase_file = wk_cli_opt(cli, "passphrase-file");
 	wk_cli_key_path(cli, "device.key", path, sizeof(path));
-	if ((rc = wk_device_load_key(&s->keys, path, &o)) < 0)
+	if ((rc = wk_device_lazy_init(&s->keys, path, &o)) < 0)
 		return rc;
-	wk_device_ledger_keys(&s->lk, s->keys, s->trust);
+	wk_device_lazy_ledger_keys(&s->lk, &s->keys, s->trust);
 	wk_cli_key_path(cli, "git", path, sizeof(path));
 	return wk_repo_open(&s->repo, path);
 }
@@ -171,7 +171,7 @@ static int session_open(wk_cli *cli, sync_session *s, int json)
 static void session_close(sync_session *s)
 {
 	wk_repo_free(s->repo);
-	wk_keys_free(s->keys);
+	wk_device_lazy_free(&s->keys);
 	wk_trust_free(s->trust);
 	remote_free(&s->rc);
 }

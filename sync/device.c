@@ -109,6 +109,53 @@ void wk_device_ledger_keys(wk_ledger_keys *lk, const wk_keys *k, const wk_trust 
 	lk->trust = trust;
 }
 
+int wk_device_lazy_init(wk_device_lazy *l, const char *path, const wk_device_options *o)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	if (o)
+		l->o = *o;
+	return wk_keys_public(path, l->sign_pk, l->box_pk, NULL);
+}
+
+static int lazy_load(wk_device_lazy *l)
+{
+	return l->keys ? 0 : wk_device_load_key(&l->keys, l->path, &l->o);
+}
+
+static int lazy_sign(void *ctx, unsigned char sig[64], const unsigned char *m, size_t n)
+{
+	wk_device_lazy *l = ctx;
+	int rc = lazy_load(l);
+
+	return rc < 0 ? rc : wk_device_sign(l->keys, sig, m, n);
+}
+
+static int lazy_open(void *ctx, unsigned char key[32], const unsigned char *sealed, size_t len)
+{
+	wk_device_lazy *l = ctx;
+	int rc = lazy_load(l);
+
+	return rc < 0 ? rc : wk_device_open_sealed(l->keys, key, sealed, len);
+}
+
+void wk_device_lazy_ledger_keys(wk_ledger_keys *lk, wk_device_lazy *l, const wk_trust *trust)
+{
+	lk->sign_pk = l->sign_pk;
+	lk->sign = lazy_sign;
+	lk->sign_ctx = l;
+	lk->box_pk = l->box_pk;
+	lk->open_sealed = lazy_open;
+	lk->open_ctx = l;
+	lk->trust = trust;
+}
+
+void wk_device_lazy_free(wk_device_lazy *l)
+{
+	wk_keys_free(l->keys);
+	l->keys = NULL;
+}
+
 void wk_device_hex(char out[65], const unsigned char pk[32])
 {
 	sodium_bin2hex(out, 65, pk, 32);

@@ -37,6 +37,23 @@ int wk_device_open_sealed(void *ctx, unsigned char key[32], const unsigned char 
 /* The ledger's view of k under trust (both borrowed for as long as lk is used). */
 void wk_device_ledger_keys(wk_ledger_keys *lk, const wk_keys *k, const wk_trust *trust);
 
+/*
+ * The key file opened only when first used: a sync with nothing to sign or
+ * open never asks for the passphrase nor pays for Argon2id. Fill it with
+ * wk_device_lazy_init (public keys read without the passphrase), use
+ * wk_device_lazy_ledger_keys, and release it with wk_device_lazy_free.
+ */
+typedef struct {
+	char path[4200];
+	wk_device_options o;
+	unsigned char sign_pk[32], box_pk[32];
+	wk_keys *keys;
+} wk_device_lazy;
+
+int wk_device_lazy_init(wk_device_lazy *l, const char *path, const wk_device_options *o);
+void wk_device_lazy_ledger_keys(wk_ledger_keys *lk, wk_device_lazy *l, const wk_trust *trust);
+void wk_device_lazy_free(wk_device_lazy *l);
+
 /* Public key as 64 hex digits (out: 65 bytes) and back. */
 void wk_device_hex(char out[65], const unsigned char pk[32]);
 int wk_device_unhex(unsigned char pk[32], const char *hex);
