@@ -47,6 +47,9 @@ check "syncing again receives nothing new" says "0 changesets received"
 "$WICKET" -C "$B" baseline set 1.1 --status met --evidence "recat log" >/dev/null
 run -C "$B" sync --json
 check "sync --json ends with a result event" grep -q '"event":"result","ok":true' "$OUT"
+check "sync --json streams progress events for the push" grep -q '"event":"progress","phase":"push"' "$OUT"
+check "every line of sync --json is a JSON object" \
+	test "$(while read -r l; do sqlite3 :memory: "SELECT json_valid('$l')"; done <"$OUT" | sort -u)" = 1
 run -C "$A" sync
 check "the first device receives the second's change" says "1 changeset received"
 check "the devices agree again" test "$(state "$A")" = "$(state "$B")"
