@@ -63,10 +63,10 @@ for ((r = 0; r < rounds; r++)); do
 	t0=$(ms); "$W" -C "$T/p/site" sync >/dev/null; t1=$(ms)
 	wt+=($(((t1 - t0) / 1000000)))
 	# git: the same operations as one JSON-lines file, committed and pushed.
-	rm -rf "$T/g" && git init -q --bare "$T/g/remote.git" && git init -q "$T/g/work"
-	sqlite3 -json "$T/p/site/.wicket/store.db" "SELECT * FROM op" >"$T/g/work/ops.json"
+	rm -rf "$T/g" && git init -q --bare "$T/g/remote.git" && git init -q "$T/g/tree"
+	sqlite3 -json "$T/p/site/.wicket/store.db" "SELECT * FROM op" >"$T/g/tree/ops.json"
 	t0=$(ms)
-	(cd "$T/g/work" && git add ops.json && git -c user.name=b -c user.email=b@b commit -qm ops &&
+	(cd "$T/g/tree" && git add ops.json && git -c user.name=b -c user.email=b@b commit -qm ops &&
 		git push -q "$T/g/remote.git" HEAD:refs/heads/main)
 	t1=$(ms)
 	gt+=($(((t1 - t0) / 1000000)))

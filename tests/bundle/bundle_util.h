@@ -17,58 +17,9 @@
 #include "query.h"
 #include "rules.h"
 #include "tarfile.h"
+#include "parties.h"
 
 #include <sodium.h>
-
-typedef struct {
-	unsigned char sign_pk[32], sign_sk[64], box_pk[32], box_sk[32];
-} party;
-
-static inline void make_party(party *p, unsigned char tag)
-{
-	unsigned char seed[32];
-
-	memset(seed, tag, sizeof(seed));
-	crypto_sign_seed_keypair(p->sign_pk, p->sign_sk, seed);
-	seed[31] ^= 0x5a;
-	crypto_box_seed_keypair(p->box_pk, p->box_sk, seed);
-}
-
-static inline int sign_as(void *ctx, unsigned char sig[64], const unsigned char *m, size_t n)
-{
-	crypto_sign_detached(sig, NULL, m, n, ((party *)ctx)->sign_sk);
-	return 0;
-}
-
-static inline int open_as(void *ctx, unsigned char key[32], const unsigned char *sealed, size_t len)
-{
-	party *p = ctx;
-
-	return crypto_box_seal_open(key, sealed, len, p->box_pk, p->box_sk) == 0 ? 0 :
-		wk_error_set(WK_EBADSIG, "sealed key does not open");
-}
-
-static inline wk_ledger_keys keys_of(party *p, const wk_trust *t)
-{
-	wk_ledger_keys k = { p->sign_pk, sign_as, p, p->box_pk, open_as, p, NULL };
-
-	k.trust = t;
-	return k;
-}
-
-static inline void enrol(wk_trust *t, party *p, int role, const char *site, const char *device, const char *person)
-{
-	wk_trust_entry e = WK_TRUST_ENTRY_INIT;
-
-	memcpy(e.sign_pk, p->sign_pk, 32);
-	memcpy(e.box_pk, p->box_pk, 32);
-	e.role = role;
-	snprintf(e.site, sizeof(e.site), "%s", site);
-	snprintf(e.device, sizeof(e.device), "%s", device ? device : "");
-	snprintf(e.person, sizeof(e.person), "%s", person);
-	if (wk_trust_add(t, &e) < 0)
-		fprintf(stderr, "enrol: %s\n", wk_error_msg());
-}
 
 /* Export options for party p signing under trust t, from `from` (NULL: the store's site). */
 static inline wk_bundle_export_options export_as(party *p, const wk_trust *t, const char *from)
@@ -81,27 +32,6 @@ static inline wk_bundle_export_options export_as(party *p, const wk_trust *t, co
 	o.sign_ctx = p;
 	o.from = from;
 	return o;
-}
-
-/* A replica of site's store for device, holding only the national catalogue (as the region has it). */
-static inline wk_store *replica(const char *site, const char *device)
-{
-	wk_store *st = NULL;
-	char dir[] = "/tmp/wk-bundle-XXXXXX", path[64];
-	const char *pol = getenv("WICKET_POLICY_DIR");
-
-	if (!mkdtemp(dir))
-		return NULL;
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (wk_store_create(&st, path) < 0 || wk_store_meta_set(st, "site", site) < 0 ||
-	    wk_store_meta_set(st, "device", device) < 0 || wk_entity_set_actor(st, "Regional Officer", device) < 0 ||
-	    wk_store_begin(st) < 0 || wk_catalogue_load(st, pol ? pol : "policies", NULL) < 0 ||
-	    wk_rules_load_national(st, pol ? pol : "policies", NULL) < 0 ||
-	    wk_store_commit(st) < 0) {
-		fprintf(stderr, "replica: %s\n", wk_error_msg());
-		return NULL;
-	}
-	return st;
 }
 
 /* store_for_site: the store handed in ctx serves its own site only. */

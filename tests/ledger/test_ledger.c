@@ -14,82 +14,12 @@
 #include "plan.h"
 #include "query.h"
 #include "rules.h"
+#include "parties.h"
 
 #include <sodium.h>
 
-typedef struct {
-	unsigned char sign_pk[32], sign_sk[64], box_pk[32], box_sk[32];
-} party;
-
 static party root, officer, d1, d2, man1;
 static wk_trust *trust;
-
-static void make_party(party *p, unsigned char tag)
-{
-	unsigned char seed[32];
-
-	memset(seed, tag, sizeof(seed));
-	crypto_sign_seed_keypair(p->sign_pk, p->sign_sk, seed);
-	seed[31] ^= 0x5a;
-	crypto_box_seed_keypair(p->box_pk, p->box_sk, seed);
-}
-
-static int sign_as(void *ctx, unsigned char sig[64], const unsigned char *m, size_t n)
-{
-	crypto_sign_detached(sig, NULL, m, n, ((party *)ctx)->sign_sk);
-	return 0;
-}
-
-static int open_as(void *ctx, unsigned char key[32], const unsigned char *sealed, size_t len)
-{
-	party *p = ctx;
-
-	return crypto_box_seal_open(key, sealed, len, p->box_pk, p->box_sk) == 0 ? 0 :
-		wk_error_set(WK_EBADSIG, "sealed key does not open");
-}
-
-static wk_ledger_keys keys_of(party *p)
-{
-	wk_ledger_keys k = { p->sign_pk, sign_as, p, p->box_pk, open_as, p, NULL };
-
-	k.trust = trust;
-	return k;
-}
-
-static void enrol(party *p, int role, const char *site, const char *device, const char *person)
-{
-	wk_trust_entry e = WK_TRUST_ENTRY_INIT;
-
-	memcpy(e.sign_pk, p->sign_pk, 32);
-	memcpy(e.box_pk, p->box_pk, 32);
-	e.role = role;
-	snprintf(e.site, sizeof(e.site), "%s", site);
-	snprintf(e.device, sizeof(e.device), "%s", device ? device : "");
-	snprintf(e.person, sizeof(e.person), "%s", person);
-	if (wk_trust_add(trust, &e) < 0)
-		fprintf(stderr, "enrol: %s\n", wk_error_msg());
-}
-
-/* A replica of site's store for device, holding only the national catalogue (as the region has it). */
-static wk_store *replica(const char *site, const char *device)
-{
-	wk_store *st = NULL;
-	char dir[] = "/tmp/wk-ledger-XXXXXX", path[64];
-	const char *pol = getenv("WICKET_POLICY_DIR");
-
-	if (!mkdtemp(dir))
-		return NULL;
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (wk_store_create(&st, path) < 0 || wk_store_meta_set(st, "site", site) < 0 ||
-	    wk_store_meta_set(st, "device", device) < 0 || wk_entity_set_actor(st, "Regional Officer", device) < 0 ||
-	    wk_store_begin(st) < 0 || wk_catalogue_load(st, pol ? pol : "policies", NULL) < 0 ||
-	    wk_rules_load_national(st, pol ? pol : "policies", NULL) < 0 ||
-	    wk_store_commit(st) < 0) {
-		fprintf(stderr, "replica: %s\n", wk_error_msg());
-		return NULL;
-	}
-	return st;
-}
 
 typedef struct {
 	unsigned char *env[64];
@@ -123,7 +53,7 @@ static long long count(wk_store *st, const char *sql)
 /* accept must be refused with code, quarantined, and the store otherwise unchanged. */
 static void expect_refused(wk_store *st, party *who, const unsigned char *env, size_t n, int code, const char *word)
 {
-	wk_ledger_keys k = keys_of(who);
+	wk_ledger_keys k = keys_of(who, trust);
 	char *before = fixture_dump(st), *after;
 	long long q = count(st, "SELECT count(*) FROM quarantine"), ops = count(st, "SELECT count(*) FROM op");
 	int rc = wk_ledger_accept(st, &k, env, n, "test");
@@ -158,10 +88,10 @@ int main(void)
 	make_party(&d2, 4);
 	make_party(&man1, 5);
 	CHECK_EQ_INT(wk_trust_new(&trust, "YORKS", root.sign_pk, root.box_pk, "Regional Root"), 0);
-	enrol(&officer, WK_TRUST_OFFICER, "*", NULL, "Pat Officer");
-	enrol(&d1, WK_TRUST_DEVICE, "LEI", "d1", "Leeds laptop 1");
-	enrol(&d2, WK_TRUST_DEVICE, "LEI", "d2", "Leeds laptop 2");
-	enrol(&man1, WK_TRUST_DEVICE, "MAN", "m1", "Manchester laptop");
+	enrol(trust, &officer, WK_TRUST_OFFICER, "*", NULL, "Pat Officer");
+	enrol(trust, &d1, WK_TRUST_DEVICE, "LEI", "d1", "Leeds laptop 1");
+	enrol(trust, &d2, WK_TRUST_DEVICE, "LEI", "d2", "Leeds laptop 2");
+	enrol(trust, &man1, WK_TRUST_DEVICE, "MAN", "m1", "Manchester laptop");
 
 	/* Device d1 of LEI works offline, then seals. */
 	a = fixture_site("LEI", "d1", path, sizeof(path));
@@ -173,7 +103,7 @@ int main(void)
 	CHECK_EQ_INT(wk_plan_create(a, &po, NULL), 0);
 	CHECK_EQ_INT(wk_actionplan_import(a, test_src("samples/actionplan-omic-pre-release-2022.json"), &io, NULL), 0);
 	CHECK_EQ_INT(wk_store_commit(a), 0);
-	ka = keys_of(&d1);
+	ka = keys_of(&d1, trust);
 	CHECK_EQ_INT(wk_ledger_seal(a, &ka, &sealed), 0);
 	CHECK_EQ_INT(sealed, 1);
 	CHECK_EQ_INT(wk_ledger_counts(a, &pending, &changesets, &quarantined), 0);
@@ -204,7 +134,7 @@ int main(void)
 
 	/* A replica of LEI (the region's, say) receives them, out of order first: a gap is refused. */
 	b = replica("LEI", "r1");
-	kb = keys_of(&officer);
+	kb = keys_of(&officer, trust);
 	expect_refused(b, &officer, ea.env[1], ea.len[1], WK_ECONFLICT, "gap");
 	CHECK_EQ_INT(wk_ledger_accept(b, &kb, ea.env[0], ea.len[0], "test"), WK_LEDGER_APPLIED);
 	CHECK_EQ_INT(wk_ledger_accept(b, &kb, ea.env[1], ea.len[1], "test"), WK_LEDGER_APPLIED);
@@ -241,7 +171,7 @@ int main(void)
 	/* The same site's other device receives them as well (it is a recipient). */
 	{
 		wk_store *c = replica("LEI", "d2");
-		wk_ledger_keys kc = keys_of(&d2);
+		wk_ledger_keys kc = keys_of(&d2, trust);
 		for (i = 0; i < ea.n; i++)
 			CHECK_EQ_INT(wk_ledger_accept(c, &kc, ea.env[i], ea.len[i], "test"), WK_LEDGER_APPLIED);
 		wk_store_close(c);
@@ -258,7 +188,7 @@ int main(void)
 	{
 		wk_store *s = replica("LEI", "r3");
 		envelopes em = { { 0 }, { 0 }, 0 };
-		wk_ledger_keys km = keys_of(&man1);
+		wk_ledger_keys km = keys_of(&man1, trust);
 		wk_store *mstore = fixture_site("LEI", "d9", path, sizeof(path));
 
 		/* man1 signs a LEI changeset (its store claims LEI): refused by scope. */
@@ -280,7 +210,7 @@ int main(void)
 	{
 		wk_store *x = fixture_site("LEI", "d2", path, sizeof(path)), *s = replica("LEI", "r4");
 		envelopes ex = { { 0 }, { 0 }, 0 };
-		wk_ledger_keys kx = keys_of(&d2);
+		wk_ledger_keys kx = keys_of(&d2, trust);
 
 		CHECK_EQ_INT(wk_store_begin(x), 0);
 		CHECK_EQ_INT(wk_entity_create(x, "establishment", "MAN"), 0);
