@@ -29,7 +29,7 @@ int wk_log_query(wk_store *st, const wk_log_filter *f, json_t **out)
 		}
 	}
 	rc = wk_query_json(st, (const char *[]){ f->entity, f->id ? id : NULL, f->person, f->field,
-	                                         f->since, f->until, limit, prefix }, 8,
+	                                         f->since, f->until, limit, prefix, f->device }, 9,
 		"SELECT json_group_array(json_object('seq', seq,"
 		" 'time', strftime('%Y-%m-%dT%H:%M:%fZ', (hlc >> 16) / 1000.0, 'unixepoch'),"
 		" 'hlc', printf('%013x.%04x', hlc >> 16, hlc & 65535), 'device', device, 'person', person,"
@@ -37,7 +37,7 @@ int wk_log_query(wk_store *st, const wk_log_filter *f, json_t **out)
 		" 'old', old_value, 'new', new_value))"
 		" FROM (SELECT * FROM op WHERE (?1 IS NULL OR entity = ?1)"
 		"  AND (?2 IS NULL OR entity_id = ?2 OR (?8 AND substr(entity_id, 1, length(?2)) = ?2))"
-		"  AND (?3 IS NULL OR person = ?3) AND (?4 IS NULL OR field = ?4)"
+		"  AND (?3 IS NULL OR person = ?3) AND (?4 IS NULL OR field = ?4) AND (?9 IS NULL OR device = ?9)"
 		"  AND (?5 IS NULL OR date((hlc >> 16) / 1000, 'unixepoch') >= ?5)"
 		"  AND (?6 IS NULL OR date((hlc >> 16) / 1000, 'unixepoch') <= ?6)"
 		"  ORDER BY seq LIMIT CAST(?7 AS INTEGER))", out);

@@ -14,13 +14,14 @@ typedef struct {
 	const char *entity;  /* record type, e.g. "action" */
 	const char *id;      /* record id (prefix match with a trailing '*') */
 	const char *person;
+	const char *device;
 	const char *field;
 	const char *since;   /* YYYY-MM-DD, inclusive, UTC */
 	const char *until;   /* YYYY-MM-DD, inclusive, UTC */
 	long long limit;     /* 0: no limit */
 } wk_log_filter;
 
-#define WK_LOG_FILTER_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+#define WK_LOG_FILTER_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /* Matching operations, oldest first: [{seq, time, hlc, device, person, entity, id, kind, field, old, new}]. */
 int wk_log_query(wk_store *st, const wk_log_filter *f, json_t **out);

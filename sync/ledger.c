@@ -278,7 +278,7 @@ int wk_ledger_seal(wk_store *st, const wk_ledger_keys *k, size_t *sealed)
 	/*
 	 * This device's copy of the national catalogue and rules is local: the
 	 * region publishes national content, and a site's changesets may not carry
-	 * it (op_in_scope). Those operations are marked 0, "not sent".
+	 * it (wk_ledger_op_in_scope). Those operations are marked 0, "not sent".
 	 */
 	if ((rc = wk_store_exec(st, "UPDATE op SET changeset = 0 WHERE changeset IS NULL"
 	        " AND device = (SELECT value FROM meta WHERE key = 'device')"
@@ -318,8 +318,7 @@ out:
 
 /* ---- accepting ------------------------------------------------------------ */
 
-/* Does an operation stay inside its signer's site? Devices write only their own site's records. */
-static int op_in_scope(const char *site, const wk_op *op)
+int wk_ledger_op_in_scope(const char *site, const wk_op *op)
 {
 	char prefix[64];
 
@@ -435,7 +434,7 @@ static int apply_changeset(wk_store *st, const wk_changeset *cs)
 	int rc;
 
 	for (i = 0; i < cs->nops; i++)
-		if ((rc = op_in_scope(cs->site, &cs->ops[i])) < 0)
+		if ((rc = wk_ledger_op_in_scope(cs->site, &cs->ops[i])) < 0)
 			return rc;
 	for (i = 0; i < cs->nops; i++)
 		if ((rc = wk_entity_apply(st, &cs->ops[i])) < 0)

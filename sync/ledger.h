@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 
+#include "entity.h"
 #include "envelope.h"
 #include "store.h"
 #include "trust.h"
@@ -54,6 +55,13 @@ int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char 
 int wk_ledger_each(wk_store *st, int (*cb)(const char *site, const char *device, long long seq,
                                            const unsigned char *env, size_t n, void *arg),
                    void *arg);
+
+/*
+ * Does an operation stay inside its signer's site? A device writes only its
+ * own site's records: not another establishment, not a plan of another, not a
+ * national document, not another site's policy scripts. 0 or WK_EPOLICY.
+ */
+int wk_ledger_op_in_scope(const char *site, const wk_op *op);
 
 /* Counts: {pending_ops, changesets, quarantined}. */
 int wk_ledger_counts(wk_store *st, long long *pending_ops, long long *changesets, long long *quarantined);

@@ -25,6 +25,11 @@ make_device() {
 	"$WICKET" -C "$R" trust export "$T/trust.now" >/dev/null || return 1
 	"$WICKET" -C "$dir" trust import "$T/trust.now" --root "$ROOT" >/dev/null || return 1
 	[ -z "$url" ] || "$WICKET" -C "$dir" remote set "$url" --stall 5 >/dev/null
+	# The other devices learn of this one from the regional repository at their next sync,
+	# before they seal: a changeset is sealed to the devices its trust file names.
+	if "$WICKET" -C "$R" remote show --json | grep -q '"url": "'; then
+		"$WICKET" -C "$R" region publish >/dev/null || return 1
+	fi
 }
 
 # The state a user sees: the plan and the action plan.

@@ -1,0 +1,243 @@
+/*
+ * cmd_audit.c - `wicket audit verify|log`: the history, checked and searched.
+ * In a region's folder both run over every establishment's replica.
+ */
+#include "cli.h"
+#include "audit.h"
+#include "device.h"
+#include "error.h"
+#include "oplog.h"
+#include "truststore.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Call fn for this folder's store, or for each replica of a region. */
+static int each_store(wk_cli *cli, int (*fn)(wk_cli *cli, wk_store *st, const char *site, void *arg), void *arg)
+{
+	char path[4200], *role = NULL, *site = NULL;
+	struct dirent **list = NULL;
+	int n, i, rc;
+
+	if ((rc = wk_store_meta_get(cli->store, "role", &role)) < 0)
+		return rc;
+	if (!role || strcmp(role, "region") != 0) {
+		free(role);
+		if ((rc = wk_store_meta_get(cli->store, "site", &site)) == 0)
+			rc = fn(cli, cli->store, site ? site : "?", arg);
+		free(site);
+		return rc;
+	}
+	free(role);
+	snprintf(path, sizeof(path), "%s/.wicket/sites", cli->dir);
+	n = scandir(path, &list, NULL, alphasort);
+	for (i = 0, rc = 0; i < n; i++) {
+		size_t len = strlen(list[i]->d_name);
+		wk_store *st = NULL;
+		char file[4400], code[24];
+
+		if (rc == 0 && len > 3 && len < 20 && strcmp(list[i]->d_name + len - 3, ".db") == 0) {
+			snprintf(code, sizeof(code), "%.*s", (int)len - 3, list[i]->d_name);
+			snprintf(file, sizeof(file), "%s/%s", path, list[i]->d_name);
+			if ((rc = wk_store_open(&st, file)) == 0)
+				rc = fn(cli, st, code, arg);
+			wk_store_close(st);
+		}
+		free(list[i]);
+	}
+	free(list);
+	return rc;
+}
+
+typedef struct {
+	wk_trust *trust;
+	wk_ledger_keys lk;
+	wk_audit_report r;
+} verify_job;
+
+static int verify_one(wk_cli *cli, wk_store *st, const char *site, void *arg)
+{
+	verify_job *j = arg;
+
+	(void)cli;
+	(void)site;
+	return wk_audit_verify(st, j->trust, &j->lk, &j->r);
+}
+
+static const wk_opt verify_opts[] = {
+	{ WK_OPT_STR, "passphrase-file", "FILE", "the device key's passphrase, to open payloads (else WICKET_PASSPHRASE or a prompt)" },
+	WK_OPTS_END
+};
+
+static int cmd_audit_verify(wk_cli *cli)
+{
+	wk_device_options o = WK_DEVICE_OPTIONS_INIT;
+	wk_device_lazy keys;
+	verify_job j;
+	char path[4200];
+	size_t i;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	o.passphrase_file = wk_cli_opt(cli, "passphrase-file");
+	wk_cli_key_path(cli, "device.key", path, sizeof(path));
+	if ((rc = wk_truststore_load(cli->store, &j.trust)) < 0 || (rc = wk_device_lazy_init(&keys, path, &o)) < 0) {
+		wk_trust_free(j.trust);
+		return wk_cli_fail(cli);
+	}
+	wk_device_lazy_ledger_keys(&j.lk, &keys, j.trust);
+	rc = each_store(cli, verify_one, &j);
+	wk_device_lazy_free(&keys);
+	wk_trust_free(j.trust);
+	if (rc < 0) {
+		wk_audit_report_free(&j.r);
+		return wk_cli_fail(cli);
+	}
+	if (cli->json) {
+		json_t *problems = json_array();
+		for (i = 0; i < j.r.nproblems; i++)
+			json_array_append_new(problems, json_pack("{s:s, s:s, s:I, s:s, s:s}", "site", j.r.problems[i].site,
+			        "device", j.r.problems[i].device, "seq", (json_int_t)j.r.problems[i].seq,
+			        "check", j.r.problems[i].check, "problem", j.r.problems[i].message));
+		wk_cli_print_json(json_pack("{s:b, s:I, s:I, s:I, s:I, s:o}", "ok", j.r.nproblems == 0,
+		                            "chains", (json_int_t)j.r.chains, "changesets", (json_int_t)j.r.changesets,
+		                            "opened", (json_int_t)j.r.opened, "operations", (json_int_t)j.r.operations,
+		                            "problems", problems));
+	} else {
+		printf("%s: %zu device chains, %zu changesets (%zu opened, %zu operations checked), %zu problem%s\n",
+		       j.r.nproblems ? "AUDIT FAILED" : "audit passed", j.r.chains, j.r.changesets, j.r.opened,
+		       j.r.operations, j.r.nproblems, j.r.nproblems == 1 ? "" : "s");
+		for (i = 0; i < j.r.nproblems; i++)
+			printf("  %-9s %s/%s #%lld: %s\n", j.r.problems[i].check, j.r.problems[i].site, j.r.problems[i].device,
+			       j.r.problems[i].seq, j.r.problems[i].message);
+	}
+	rc = j.r.nproblems ? WK_EXIT_FAIL : WK_EXIT_OK;
+	wk_audit_report_free(&j.r);
+	return rc;
+}
+
+/* ---- audit log ---------------------------------------------------------- */
+
+static const wk_opt log_opts[] = {
+	{ WK_OPT_STR, "site", "SITE", "only this establishment" },
+	{ WK_OPT_STR, "device", "DEVICE", "only changes made on this device" },
+	{ WK_OPT_STR, "person", "NAME", "only changes by this person" },
+	{ WK_OPT_STR, "entity", "TYPE", "only this record type" },
+	{ WK_OPT_STR, "id", "ID", "only this record (a trailing * matches a prefix)" },
+	{ WK_OPT_STR, "field", "FIELD", "only changes of this field" },
+	{ WK_OPT_STR, "since", "DATE", "on or after DATE (YYYY-MM-DD, UTC)" },
+	{ WK_OPT_STR, "until", "DATE", "on or before DATE (YYYY-MM-DD, UTC)" },
+	{ WK_OPT_STR, "format", "FORMAT", "table (default), csv or json" },
+	WK_OPTS_END
+};
+
+typedef struct {
+	wk_log_filter f;
+	const char *site;
+	json_t *all;
+} log_job;
+
+static int log_one(wk_cli *cli, wk_store *st, const char *site, void *arg)
+{
+	log_job *j = arg;
+	json_t *list = NULL, *o;
+	size_t i;
+	int rc;
+
+	(void)cli;
+	if (j->site && strcmp(j->site, site) != 0)
+		return 0;
+	if ((rc = wk_log_query(st, &j->f, &list)) < 0)
+		return rc;
+	json_array_foreach(list, i, o) {
+		json_object_set_new(o, "site", json_string(site));
+		json_array_append(j->all, o);
+	}
+	json_decref(list);
+	return 0;
+}
+
+static void csv_cell(const char *s)
+{
+	if (!s)
+		return;
+	if (strpbrk(s, ",\"\n\r")) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else {
+		fputs(s, stdout);
+	}
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static int cmd_audit_log(wk_cli *cli)
+{
+	static const char *const cols[] = { "time", "site", "device", "person", "entity", "id", "kind", "field", "old", "new" };
+	const char *format = wk_cli_opt(cli, "format");
+	log_job j;
+	json_t *o;
+	size_t i, c;
+
+	memset(&j, 0, sizeof(j));
+	if (!format)
+		format = cli->json ? "json" : "table";
+	if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
+		return wk_cli_usage(cli, "--format must be table, csv or json");
+	j.site = wk_cli_opt(cli, "site");
+	j.f.device = wk_cli_opt(cli, "device");
+	j.f.person = wk_cli_opt(cli, "person");
+	j.f.entity = wk_cli_opt(cli, "entity");
+	j.f.id = wk_cli_opt(cli, "id");
+	j.f.field = wk_cli_opt(cli, "field");
+	j.f.since = wk_cli_opt(cli, "since");
+	j.f.until = wk_cli_opt(cli, "until");
+	j.all = json_array();
+	if (each_store(cli, log_one, &j) < 0) {
+		json_decref(j.all);
+		return wk_cli_fail(cli);
+	}
+	if (strcmp(format, "json") == 0)
+		return wk_cli_print_json(j.all);
+	if (strcmp(format, "csv") == 0) {
+		for (c = 0; c < 10; c++)
+			printf("%s%s", c ? "," : "", cols[c]);
+		putchar('\n');
+		json_array_foreach(j.all, i, o) {
+			for (c = 0; c < 10; c++) {
+				if (c)
+					putchar(',');
+				csv_cell(str(o, cols[c]));
+			}
+			putchar('\n');
+		}
+	} else {
+		json_array_foreach(j.all, i, o) {
+			const char *nv = str(o, "new");
+			printf("%s %-6s %-8s %-18.18s %-14s %s%s%s = %.60s\n", str(o, "time"), str(o, "site"), str(o, "device"),
+			       str(o, "person"), str(o, "entity"), str(o, "id"), str(o, "field") ? "." : "",
+			       str(o, "field") ? str(o, "field") : " (created)", nv ? nv : "-");
+		}
+	}
+	json_decref(j.all);
+	return WK_EXIT_OK;
+}
+
+const wk_command wk_cmd_audit[] = {
+	{ "audit verify", NULL, "check every changeset from the first: signature, trust, chain, scope, the log",
+	  cmd_audit_verify, verify_opts, 0, 0, WK_CMD_STORE | WK_CMD_READ,
+	  "Exits 1 if any problem is found; each is printed with its evidence. In a region's folder it\n"
+	  "checks every establishment's replica." },
+	{ "audit log", NULL, "who changed what and when, across establishments (table, csv or json)", cmd_audit_log,
+	  log_opts, 0, 0, WK_CMD_STORE | WK_CMD_READ, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
+};
