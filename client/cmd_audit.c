@@ -10,46 +10,8 @@
 #include "query.h"
 #include "truststore.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Call fn for this folder's store, or for each replica of a region. */
-static int each_store(wk_cli *cli, int (*fn)(wk_cli *cli, wk_store *st, const char *site, void *arg), void *arg)
-{
-	char path[4200], *role = NULL, *site = NULL;
-	struct dirent **list = NULL;
-	int n, i, rc;
-
-	if ((rc = wk_store_meta_get(cli->store, "role", &role)) < 0)
-		return rc;
-	if (!role || strcmp(role, "region") != 0) {
-		free(role);
-		if ((rc = wk_store_meta_get(cli->store, "site", &site)) == 0)
-			rc = fn(cli, cli->store, site ? site : "?", arg);
-		free(site);
-		return rc;
-	}
-	free(role);
-	snprintf(path, sizeof(path), "%s/.wicket/sites", cli->dir);
-	n = scandir(path, &list, NULL, alphasort);
-	for (i = 0, rc = 0; i < n; i++) {
-		size_t len = strlen(list[i]->d_name);
-		wk_store *st = NULL;
-		char file[4400], code[24];
-
-		if (rc == 0 && len > 3 && len < 20 && strcmp(list[i]->d_name + len - 3, ".db") == 0) {
-			snprintf(code, sizeof(code), "%.*s", (int)len - 3, list[i]->d_name);
-			snprintf(file, sizeof(file), "%s/%s", path, list[i]->d_name);
-			if ((rc = wk_store_open(&st, file)) == 0)
-				rc = fn(cli, st, code, arg);
-			wk_store_close(st);
-		}
-		free(list[i]);
-	}
-	free(list);
-	return rc;
-}
 
 typedef struct {
 	wk_trust *trust;
@@ -98,7 +60,7 @@ static int cmd_audit_verify(wk_cli *cli)
 		return wk_cli_fail(cli);
 	}
 	wk_device_lazy_ledger_keys(&j.lk, &keys, j.trust);
-	rc = each_store(cli, verify_one, &j);
+	rc = wk_cli_each_store(cli, verify_one, &j);
 	wk_device_lazy_free(&keys);
 	wk_trust_free(j.trust);
 	if (rc < 0) {
@@ -213,7 +175,7 @@ static int cmd_audit_log(wk_cli *cli)
 	j.f.since = wk_cli_opt(cli, "since");
 	j.f.until = wk_cli_opt(cli, "until");
 	j.all = json_array();
-	if (each_store(cli, log_one, &j) < 0) {
+	if (wk_cli_each_store(cli, log_one, &j) < 0) {
 		json_decref(j.all);
 		return wk_cli_fail(cli);
 	}
