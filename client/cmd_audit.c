@@ -205,6 +205,45 @@ static int cmd_audit_log(wk_cli *cli)
 	return WK_EXIT_OK;
 }
 
+static const wk_opt show_opts[] = {
+	{ WK_OPT_STR, "site", "SITE", "the establishment (in a region's folder; default: every one holding the record)" },
+	WK_OPTS_END
+};
+
+/* One record's whole history: every change to it, oldest first, whoever made it. */
+static int cmd_audit_show(wk_cli *cli)
+{
+	log_job j;
+	json_t *o;
+	size_t i;
+
+	memset(&j, 0, sizeof(j));
+	j.site = wk_cli_opt(cli, "site");
+	j.f.entity = cli->pos[0];
+	j.f.id = cli->pos[1];
+	j.all = json_array();
+	if (wk_cli_each_store(cli, log_one, &j) < 0) {
+		json_decref(j.all);
+		return wk_cli_fail(cli);
+	}
+	if (json_array_size(j.all) == 0) {
+		json_decref(j.all);
+		fprintf(stderr, "wicket: no history of %s '%s' here\n", cli->pos[0], cli->pos[1]);
+		return WK_EXIT_FAIL;
+	}
+	if (cli->json)
+		return wk_cli_print_json(j.all);
+	printf("%s %s: %zu changes\n", cli->pos[0], cli->pos[1], json_array_size(j.all));
+	json_array_foreach(j.all, i, o) {
+		const char *old = str(o, "old"), *nv = str(o, "new");
+		printf("%s %s/%s %s\n    %s: %.200s%s%.200s\n", str(o, "time"), str(o, "site"), str(o, "device"),
+		       str(o, "person"), str(o, "field") ? str(o, "field") : "(created)", old ? old : "",
+		       str(o, "field") ? " -> " : "", nv ? nv : "");
+	}
+	json_decref(j.all);
+	return WK_EXIT_OK;
+}
+
 const wk_command wk_cmd_audit[] = {
 	{ "audit verify", NULL, "check every changeset from the first: signature, trust, chain, scope, the log",
 	  cmd_audit_verify, verify_opts, 0, 0, WK_CMD_STORE | WK_CMD_READ,
@@ -212,5 +251,7 @@ const wk_command wk_cmd_audit[] = {
 	  "checks every establishment's replica." },
 	{ "audit log", NULL, "who changed what and when, across establishments (table, csv or json)", cmd_audit_log,
 	  log_opts, 0, 0, WK_CMD_STORE | WK_CMD_READ, NULL },
+	{ "audit show", "ENTITY ID", "one record's whole history, oldest first (e.g. assessment omu/2.4)", cmd_audit_show,
+	  show_opts, 2, 2, WK_CMD_STORE | WK_CMD_READ, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
 };

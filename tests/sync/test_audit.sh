@@ -72,6 +72,13 @@ check "audit log filters by device" \
 	test "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile('$OUT')) WHERE json_extract(value, '\$.device') <> 'd2'")" = 0
 run -C "$R" audit log --person "Kim Roe" --entity assessment
 check "audit log filters by person" grep -q "omu/2.1.owner = PP Lead" "$OUT"
+run -C "$R" audit show assessment omu/1.2
+check "audit show gives one record's history across devices, oldest first" \
+	grep -q "assessment omu/1.2: " "$OUT"
+check "audit show names each change's device and person" grep -q "LEI/d1 Sam Lee" "$OUT"
+check "audit show lists the status change" grep -q "status: not_assessed -> met" "$OUT"
+run -C "$R" audit show action no-such-action
+check "audit show of a record with no history fails clearly" test "$rc" -eq 1
 run -C "$R" audit log --format xml
 check "an unknown format is a usage error" test "$rc" -eq 2
 
