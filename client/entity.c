@@ -32,6 +32,7 @@ static const entity_def entities[] = {
 	                   "target_date", "target_text", "status", "completion_date", "source_target") },
 	{ "action_revision", FIELDS("action", "previous_date", "target_date", "reason", "recorded_at") },
 	{ "progress", FIELDS("action", "recorded_at", "text", "person") },
+	{ "signoff", FIELDS("plan", "role", "decision", "reason", "content_hash", "person", "signed_at") },
 	{ "policy_script", FIELDS("kind", "version", "sha256", "source", "installed_at") },
 	{ "decision", FIELDS("plan", "decided_on", "recorded_at", "decision", "rationale", "who") },
 };

@@ -17,9 +17,9 @@
 static const struct { const char *from, *to; } transitions[] = {
 	{ "draft", "submitted" },
 	{ "returned", "submitted" },
-	{ "submitted", "approved" },
-	{ "submitted", "returned" },
+	/* submitted -> approved | returned: only by the region's sign-off (signoff.h) */
 	{ "approved", "superseded" },
+	{ "submitted", "superseded" },
 	{ "draft", "superseded" },
 	{ "returned", "superseded" },
 };

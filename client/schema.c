@@ -176,5 +176,17 @@ static const char migration4[] =
 	"ALTER TABLE changeset ADD COLUMN git_oid TEXT;\n"
 	"ALTER TABLE changeset ADD COLUMN pushed INTEGER NOT NULL DEFAULT 0;\n";
 
-const char *const wk_schema_migrations[] = { migration1, migration2, migration3, migration4 };
+/*
+ * Migration 5: sign-off. Each decision of a regional role on a plan, with the
+ * hash of the plan's content it was made on: a later material change to the
+ * plan makes the sign-off stale, visibly, until it is signed again.
+ */
+static const char migration5[] =
+	"CREATE TABLE signoff (\n"
+	"  id TEXT PRIMARY KEY, plan TEXT REFERENCES plan(id),\n"
+	"  role TEXT, decision TEXT, reason TEXT, content_hash TEXT, person TEXT, signed_at TEXT\n"
+	");\n"
+	"CREATE INDEX signoff_plan ON signoff(plan);\n";
+
+const char *const wk_schema_migrations[] = { migration1, migration2, migration3, migration4, migration5 };
 const int wk_schema_count = (int)(sizeof(wk_schema_migrations) / sizeof(wk_schema_migrations[0]));

@@ -89,7 +89,7 @@ static int check_log(wk_store *st, const wk_changeset *cs, wk_audit_report *r)
 	return rc;
 }
 
-static void check_payload(wk_store *st, const wk_envelope_info *info, const wk_ledger_keys *k,
+static void check_payload(wk_store *st, const wk_envelope_info *info, const wk_ledger_keys *k, int role,
                           const unsigned char hash[32], wk_audit_report *r)
 {
 	wk_buf plain = WK_BUF_INIT;
@@ -114,7 +114,7 @@ static void check_payload(wk_store *st, const wk_envelope_info *info, const wk_l
 		goto out;
 	}
 	for (i = 0; i < cs->nops; i++)
-		if (wk_ledger_op_in_scope(cs->site, &cs->ops[i]) < 0) {
+		if (wk_ledger_op_in_scope(cs->site, role, &cs->ops[i]) < 0) {
 			add(r, info->site, info->device, (long long)info->seq, "scope", "%s", wk_error_msg());
 			break;
 		}
@@ -183,8 +183,11 @@ int wk_audit_verify(wk_store *st, const wk_trust *trust, const wk_ledger_keys *k
 			add(r, site, device, seq, "trust", "%s", wk_error_msg());
 			continue;
 		}
-		if (k)
-			check_payload(st, &info, k, hash, r);
+		if (k) {
+			const wk_trust_entry *who = NULL;
+			int role = wk_trust_lookup(trust, info.signer, &who) == 0 && who ? who->role : WK_TRUST_DEVICE;
+			check_payload(st, &info, k, role, hash, r);
+		}
 	}
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the ledger");
 	sqlite3_finalize(s);

@@ -318,10 +318,21 @@ out:
 
 /* ---- accepting ------------------------------------------------------------ */
 
-int wk_ledger_op_in_scope(const char *site, const wk_op *op)
+int wk_ledger_op_in_scope(const char *site, int role, const wk_op *op)
 {
 	char prefix[64];
+	int decides = op->field && strcmp(op->entity, "plan") == 0 && strcmp(op->field, "status") == 0 && op->new_value &&
+	              (strcmp(op->new_value, "approved") == 0 || strcmp(op->new_value, "returned") == 0);
 
+	if (role == WK_TRUST_OFFICER || role == WK_TRUST_ROOT) {
+		if (strcmp(op->entity, "signoff") == 0 || decides)
+			return 0;
+		return wk_error_set(WK_EPOLICY, "operation %lld: a regional officer writes only sign-offs for a site, not %s %s",
+		                    (long long)op->seq, op->entity, op->entity_id);
+	}
+	if (strcmp(op->entity, "signoff") == 0 || decides)
+		return wk_error_set(WK_EPOLICY, "operation %lld: an establishment's device cannot sign off or approve its own plan",
+		                    (long long)op->seq);
 	if (strcmp(op->entity, "national_doc") == 0)
 		return wk_error_set(WK_EPOLICY, "operation %lld writes a national document; only the region publishes those",
 		                    (long long)op->seq);
@@ -427,14 +438,14 @@ static int chain_check(wk_store *st, const wk_envelope_info *info, const unsigne
 	return 0;
 }
 
-static int apply_changeset(wk_store *st, const wk_changeset *cs)
+static int apply_changeset(wk_store *st, const wk_changeset *cs, int role)
 {
 	sqlite3_stmt *s = NULL;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < cs->nops; i++)
-		if ((rc = wk_ledger_op_in_scope(cs->site, &cs->ops[i])) < 0)
+		if ((rc = wk_ledger_op_in_scope(cs->site, role, &cs->ops[i])) < 0)
 			return rc;
 	for (i = 0; i < cs->nops; i++)
 		if ((rc = wk_entity_apply(st, &cs->ops[i])) < 0)
@@ -459,7 +470,7 @@ int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char 
 	wk_changeset *cs = NULL;
 	unsigned char hash[32];
 	char *mysite = NULL, *mydevice = NULL, reason[1024];
-	int rc;
+	int rc, role;
 
 	memset(&info, 0, sizeof(info));
 	/* 1. size caps and layout; 2. trust; 3. signature. */
@@ -500,7 +511,11 @@ int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char 
 	}
 	/* 7. every operation in scope, applied in this one transaction. */
 	wk_changeset_hash(hash, (const unsigned char *)plain.ptr, plain.len);
-	if ((rc = apply_changeset(st, cs)) < 0 ||
+	{
+		const wk_trust_entry *who = NULL;
+		role = wk_trust_lookup(k->trust, info.signer, &who) == 0 && who ? who->role : WK_TRUST_DEVICE;
+	}
+	if ((rc = apply_changeset(st, cs, role)) < 0 ||
 	    (rc = ledger_insert(st, info.site, info.device, (long long)info.seq, hash, info.prev, env, n,
 	                        (long long)cs->nops)) < 0)
 		goto refuse;

@@ -57,11 +57,14 @@ int wk_ledger_each(wk_store *st, int (*cb)(const char *site, const char *device,
                    void *arg);
 
 /*
- * Does an operation stay inside its signer's site? A device writes only its
- * own site's records: not another establishment, not a plan of another, not a
- * national document, not another site's policy scripts. 0 or WK_EPOLICY.
+ * Does an operation stay inside its signer's authority (promise 6)? A device
+ * (role WK_TRUST_DEVICE) writes only its own site's records: not another
+ * establishment, not a plan of another, not a national document, not another
+ * site's policy scripts, and never a sign-off or a plan's approval or
+ * return. A regional officer writes, for a site, only sign-offs and the
+ * approval or return of a plan. 0 or WK_EPOLICY.
  */
-int wk_ledger_op_in_scope(const char *site, const wk_op *op);
+int wk_ledger_op_in_scope(const char *site, int role, const wk_op *op);
 
 /* Counts: {pending_ops, changesets, quarantined}. */
 int wk_ledger_counts(wk_store *st, long long *pending_ops, long long *changesets, long long *quarantined);

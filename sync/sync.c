@@ -9,6 +9,7 @@
 #include "truststore.h"
 
 #include <stdarg.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,5 +496,74 @@ int wk_sync_region_publish(wk_store *region, wk_repo *repo, const wk_ledger_keys
 out:
 	free(bytes);
 	free(pv);
+	return rc;
+}
+
+typedef struct {
+	wk_store *region;
+	const char *dir;
+	wk_repo *repo;
+	wk_ledger_keys *k;
+	const wk_remote_options *o;
+	wk_sync_report *rep;
+} push_ctx;
+
+static int push_site(push_ctx *p, const char *site)
+{
+	wk_store *rs = NULL;
+	char *device = NULL, ref[300], track[320], tip[41], rtip[41];
+	size_t sealed = 0, committed = p->rep->committed;
+	int rc, accepted = 0;
+
+	if ((rc = wk_region_site_store(&rs, p->region, p->dir, site, 0)) < 0)
+		return rc;
+	if ((rc = wk_store_meta_get(rs, "device", &device)) < 0 || !device)
+		goto out;
+	snprintf(ref, sizeof(ref), "refs/heads/sites/%s/%s", site, device);
+	snprintf(track, sizeof(track), TRACK "sites/%s/%s", site, device);
+	if ((rc = wk_ledger_seal(rs, p->k, &sealed)) < 0 || (rc = commit_new(rs, p->repo, site, device, ref, p->rep)) < 0)
+		goto out;
+	p->rep->sealed += sealed;
+	if ((rc = wk_repo_tip(p->repo, ref, tip)) < 0 || (rc = wk_repo_tip(p->repo, track, rtip)) < 0)
+		goto out;
+	if (tip[0] && strcmp(tip, rtip) != 0) {
+		if ((rc = wk_repo_push(p->repo, p->o, ref, &accepted)) < 0 || (rc = wk_repo_set_ref(p->repo, track, tip)) < 0 ||
+		    (rc = reconcile(rs, p->repo, site, device, tip)) < 0)
+			goto out;
+		p->rep->pushed += p->rep->committed - committed;
+	}
+out:
+	free(device);
+	wk_store_close(rs);
+	return rc;
+}
+
+int wk_sync_region_push(wk_store *region, const char *dir, wk_repo *repo, wk_ledger_keys *k,
+                        const wk_remote_options *o, wk_sync_report *rep)
+{
+	const char *fetch[1] = { "refs/heads/sites/" };
+	push_ctx p = { region, dir, repo, k, o, rep };
+	char path[4200];
+	struct dirent **list = NULL;
+	int n, i, rc;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((rc = wk_repo_fetch(repo, o, fetch, 1)) < 0) {
+		rep->offline = rc == WK_EIO;
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/.wicket/sites", dir);
+	n = scandir(path, &list, NULL, alphasort);
+	for (i = 0, rc = 0; i < n; i++) {
+		size_t len = strlen(list[i]->d_name);
+		char site[24];
+
+		if (rc == 0 && len > 3 && len < 20 && strcmp(list[i]->d_name + len - 3, ".db") == 0) {
+			snprintf(site, sizeof(site), "%.*s", (int)len - 3, list[i]->d_name);
+			rc = push_site(&p, site);
+		}
+		free(list[i]);
+	}
+	free(list);
 	return rc;
 }

@@ -48,4 +48,14 @@ int wk_sync_region_pull(wk_store *region, const char *dir, wk_repo *repo, wk_led
 int wk_sync_region_publish(wk_store *region, wk_repo *repo, const wk_ledger_keys *k, const wk_remote_options *o,
                            wk_sync_report *rep);
 
+/*
+ * The region's decisions for each establishment (sign-offs: signoff.h),
+ * written in its replica of that establishment, sealed on the officer's own
+ * chain for the site (refs/heads/sites/<SITE>/<officer device>) and pushed:
+ * the establishment's devices receive them at their next sync, verified
+ * like any changeset.
+ */
+int wk_sync_region_push(wk_store *region, const char *dir, wk_repo *repo, wk_ledger_keys *k,
+                        const wk_remote_options *o, wk_sync_report *rep);
+
 #endif

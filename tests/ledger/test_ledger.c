@@ -226,6 +226,25 @@ int main(void)
 			free(ex.env[i]);
 	}
 
+	/* A device cannot sign off or approve its own plan: only a regional officer can. */
+	{
+		wk_store *x = fixture_site("LEI", "d2", path, sizeof(path)), *s = replica("LEI", "r5");
+		envelopes ex = { { 0 }, { 0 }, 0 };
+		wk_ledger_keys kx = keys_of(&d2, trust);
+
+		CHECK_EQ_INT(wk_store_begin(x), 0);
+		CHECK_EQ_INT(wk_entity_create(x, "signoff", "omu/pgd/1"), 0);
+		CHECK_EQ_INT(wk_store_commit(x), 0);
+		CHECK_EQ_INT(wk_ledger_seal(x, &kx, &sealed), 0);
+		CHECK_EQ_INT(wk_ledger_each(x, grab, &ex), 0);
+		if (ex.n >= 1)
+			expect_refused(s, &officer, ex.env[0], ex.len[0], WK_EPOLICY, "cannot sign off");
+		wk_store_close(x);
+		wk_store_close(s);
+		for (i = 0; i < ex.n; i++)
+			free(ex.env[i]);
+	}
+
 	/* What was quarantined says why. */
 	CHECK(count(b, "SELECT count(*) FROM quarantine WHERE reason LIKE '%gap%'") == 1);
 
