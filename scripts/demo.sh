@@ -6,8 +6,9 @@
 # second establishment whose own Lua rules are tested, installed and used.
 # Then the region: its trust file and a regional repository on a folder
 # (file://); both establishments enrolled and syncing, one of them offline for
-# a while; the region pulling and verifying every changeset; and a second
-# Leeds device fed by a bundle on a USB stick. Signed and encrypted end to end.
+# a while; the region pulling, auditing and reporting; a plan signed off by
+# the regional roles; and a second Leeds device fed by a bundle on a USB
+# stick. Signed and encrypted end to end.
 # Everything happens in a fresh temporary directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -91,6 +92,21 @@ site="$leeds"; w remote set "file://$work/regional.git"
 site="$leeds"; w sync
 site="$work/region"; w region pull
 site="$work/region"; w quarantine
+site="$work/region"; w audit verify
+site="$work/region"; w report responses
+site="$work/region"; w report readiness --format html --out "$work/readiness.html"
+echo "# (the HTML report is one self-contained page: $(wc -c <"$work/readiness.html") bytes)"; echo
+
+echo "== sign-off: Leeds submits; the PGD, Prison Gold and probation Gold approve; Leeds sees it"
+site="$leeds"; w plan submit
+site="$leeds"; w sync
+site="$work/region"; w region pull
+site="$work/region"; w --person "Morgan Hale (PGD)" signoff omu --site LEI --role pgd
+site="$work/region"; w --person "Robin Ash (Prison Gold)" signoff omu --site LEI --role prison-gold
+site="$work/region"; w --person "Jo Carr (probation Gold)" signoff omu --site LEI --role probation-gold
+site="$work/region"; w region push
+site="$leeds"; w sync
+site="$leeds"; w signoff show
 
 echo "== sneakernet: the second Leeds device, fed from a bundle on a USB stick"
 site="$work/region"; w bundle export --for LEI "$work/usb-region.wkb"
