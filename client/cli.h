@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "remote.h"
 #include "store.h"
 
 enum { WK_EXIT_OK = 0, WK_EXIT_FAIL = 1, WK_EXIT_USAGE = 2 };
@@ -86,6 +87,17 @@ void wk_cli_store_path(const wk_cli *cli, char *buf, size_t size);
  * folder, with each establishment's replica in turn (sites/<SITE>.db).
  */
 int wk_cli_each_store(wk_cli *cli, int (*fn)(wk_cli *cli, wk_store *st, const char *site, void *arg), void *arg);
+
+/* The regional repository's settings (remote set) as transfer options, with progress on the terminal or as JSON. */
+typedef struct {
+	wk_remote_options o;
+	char *url, *key, *kh, *stall;
+	int json, tty;
+	long last;
+} wk_cli_remote;
+
+int wk_cli_remote_load(wk_store *st, wk_cli_remote *c, int json);
+void wk_cli_remote_free(wk_cli_remote *c);
 
 /* The directory holding national and site policies. */
 const char *wk_cli_policy_dir(void);

@@ -95,7 +95,7 @@ static int cmd_seal(wk_cli *cli)
 /* ---- export ------------------------------------------------------------- */
 
 static const wk_opt export_opts[] = {
-	{ WK_OPT_STR, "since", "MARKS", "only changesets above these, e.g. LEI/d1:12,LEI/d2:3 (default: everything)" },
+	{ WK_OPT_STR, "since", "MARKS|BUNDLE", "only changesets above LEI/d1:12,LEI/d2:3, or newer than a bundle sent before" },
 	{ WK_OPT_STR, "for", "SITE", "only this establishment's changesets (a region exporting to one site)" },
 	{ WK_OPT_FLAG, "gzip", NULL, "compress the tar" },
 	PASS_OPT,
@@ -196,8 +196,29 @@ static int cmd_bundle_export(wk_cli *cli)
 	session s;
 	int rc;
 
-	if ((rc = session_open(&s, cli, 1)) < 0 || (rc = parse_marks(wk_cli_opt(cli, "since"), &marks, &o.nsince)) < 0)
+	if ((rc = session_open(&s, cli, 1)) < 0)
 		goto out;
+	if (wk_cli_opt(cli, "since") && access(wk_cli_opt(cli, "since"), F_OK) == 0) {
+		/* --since a bundle sent before: what it held is what the other end has. */
+		wk_bundle_import_options io = WK_BUNDLE_IMPORT_OPTIONS_INIT;
+		wk_bundle_report prev = WK_BUNDLE_REPORT_INIT;
+
+		io.trust = s.trust;
+		if ((rc = wk_bundle_inspect_file(wk_cli_opt(cli, "since"), &io, &prev)) == 0 && prev.nheld) {
+			marks = malloc(prev.nheld * sizeof(*marks));
+			if (marks) {
+				memcpy(marks, prev.held, prev.nheld * sizeof(*marks));
+				o.nsince = prev.nheld;
+			} else {
+				rc = wk_error_set(WK_ELIMIT, "out of memory");
+			}
+		}
+		wk_bundle_report_free(&prev);
+		if (rc < 0)
+			goto out;
+	} else if ((rc = parse_marks(wk_cli_opt(cli, "since"), &marks, &o.nsince)) < 0) {
+		goto out;
+	}
 	if ((rc = seal_pending(&s, &sealed)) < 0 || (rc = wk_truststore_export(s.st, &tf, &tflen)) < 0)
 		goto out;
 	o.trust = s.trust;
@@ -321,6 +342,45 @@ out:
 	return rep.refused ? WK_EXIT_FAIL : WK_EXIT_OK;
 }
 
+static const wk_opt show_opts[] = { WK_OPTS_END };
+
+/* What a bundle holds, checked (manifest, signature, signer's trust) without applying anything. */
+static int cmd_bundle_show(wk_cli *cli)
+{
+	wk_bundle_import_options io = WK_BUNDLE_IMPORT_OPTIONS_INIT;
+	wk_bundle_report rep = WK_BUNDLE_REPORT_INIT;
+	wk_trust *trust = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = wk_truststore_load(cli->store, &trust)) == 0) {
+		io.trust = trust;
+		rc = wk_bundle_inspect_file(cli->pos[0], &io, &rep);
+	}
+	if (rc < 0) {
+		wk_trust_free(trust);
+		wk_bundle_report_free(&rep);
+		return wk_cli_fail(cli);
+	}
+	if (cli->json) {
+		wk_buf js = WK_BUF_INIT;
+		json_error_t jerr;
+
+		if (wk_bundle_report_json(&js, &rep) == 0)
+			wk_cli_print_json(json_loadb(js.ptr, js.len, 0, &jerr));
+		wk_buf_free(&js);
+	} else {
+		printf("bundle of region %s from %s (key %s), for %s: %zu changesets%s\n", rep.region, rep.from, rep.signer_id,
+		       rep.for_site, rep.nitems, rep.trust_file ? ", and a trust file" : "");
+		for (i = 0; i < rep.nitems; i++)
+			printf("  %s/%s #%llu  %zu bytes\n", rep.items[i].site, rep.items[i].device,
+			       (unsigned long long)rep.items[i].seq, rep.items[i].size);
+	}
+	wk_trust_free(trust);
+	wk_bundle_report_free(&rep);
+	return WK_EXIT_OK;
+}
+
 const wk_command wk_cmd_bundle[] = {
 	{ "seal", NULL, "seal this device's pending changes into signed, encrypted changesets", cmd_seal, seal_opts, 0, 0,
 	  0, NULL },
@@ -330,5 +390,7 @@ const wk_command wk_cmd_bundle[] = {
 	  cmd_bundle_import, import_opts, 1, 1, 0,
 	  "Nothing in a bundle is applied unless its signed manifest checks out. Refused changesets are\n"
 	  "quarantined with their reason and do not stop the rest. Exits 1 if any was refused." },
+	{ "bundle show", "FILE", "what a bundle holds, checked, without applying anything", cmd_bundle_show, show_opts, 1, 1,
+	  WK_CMD_STORE | WK_CMD_READ, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
 };

@@ -22,7 +22,7 @@ static void print_scripts(const json_t *res)
 }
 
 static const wk_opt readiness_opts[] = {
-	{ WK_OPT_STR, "stage", "N", "the stage to move to: 3, 2 or 1 (default: the plan's target)" },
+	{ WK_OPT_STR, "stage", "N", "the stage to move to: 4, 3, 2 or 1 (default: the plan's target)" },
 	{ WK_OPT_STR, "plan", "PLAN", "the plan (default: the only one)" },
 	WK_OPTS_END
 };

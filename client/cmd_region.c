@@ -214,22 +214,47 @@ const wk_command wk_cmd_region[] = {
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL }
 };
 
-/* What was refused, and why: the reasons the ledger recorded. */
-static int cmd_quarantine(wk_cli *cli)
+/* What was refused, and why: the reasons the ledger recorded (in a region, every replica's). */
+static int quarantine_one(wk_cli *cli, wk_store *st, const char *site, void *arg)
 {
-	json_t *list = NULL, *q;
+	json_t *all = arg, *list = NULL, *q;
 	size_t i;
+	int rc;
 
-	if (wk_query_json(cli->store, NULL, 0,
+	(void)cli;
+	(void)site;
+	rc = wk_query_json(st, NULL, 0,
 	        "SELECT json_group_array(json_object('id', id, 'recorded_at', recorded_at, 'source', source,"
 	        " 'site', site, 'device', device, 'seq', seq, 'reason', reason, 'bytes', length(envelope)))"
-	        " FROM (SELECT * FROM quarantine ORDER BY id)", &list) < 0)
-		return wk_cli_fail(cli);
-	if (cli->json)
-		return wk_cli_print_json(list);
-	if (json_array_size(list) == 0)
-		printf("nothing is in quarantine\n");
+	        " FROM (SELECT * FROM quarantine ORDER BY id)", &list);
+	if (rc < 0)
+		return rc;
 	json_array_foreach(list, i, q)
+		json_array_append(all, q);
+	json_decref(list);
+	return 0;
+}
+
+static int cmd_quarantine(wk_cli *cli)
+{
+	json_t *all = json_array(), *q;
+	char *role = NULL;
+	size_t i;
+	int region;
+
+	wk_store_meta_get(cli->store, "role", &role);
+	region = role && strcmp(role, "region") == 0;
+	free(role);
+	/* A region's refusals sit in its replicas; its own store may hold those of its trust ref. */
+	if (wk_cli_each_store(cli, quarantine_one, all) < 0 || (region && quarantine_one(cli, cli->store, "", all) < 0)) {
+		json_decref(all);
+		return wk_cli_fail(cli);
+	}
+	if (cli->json)
+		return wk_cli_print_json(all);
+	if (json_array_size(all) == 0)
+		printf("nothing is in quarantine\n");
+	json_array_foreach(all, i, q)
 		printf("%lld  %s  %s/%s #%lld  from %s\n      %s\n", (long long)json_integer_value(json_object_get(q, "id")),
 		       json_string_value(json_object_get(q, "recorded_at")),
 		       json_is_string(json_object_get(q, "site")) ? json_string_value(json_object_get(q, "site")) : "?",
@@ -237,6 +262,6 @@ static int cmd_quarantine(wk_cli *cli)
 		       (long long)json_integer_value(json_object_get(q, "seq")),
 		       json_is_string(json_object_get(q, "source")) ? json_string_value(json_object_get(q, "source")) : "?",
 		       json_string_value(json_object_get(q, "reason")));
-	json_decref(list);
+	json_decref(all);
 	return WK_EXIT_OK;
 }

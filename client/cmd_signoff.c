@@ -100,12 +100,13 @@ static int cmd_signoff_show(wk_cli *cli)
 		printf(" %s", json_string_value(s));
 	printf("\n");
 	json_array_foreach(json_object_get(list, "signoffs"), i, s)
-		printf("  %-15s %-9s %s %s%s%s%s\n", json_string_value(json_object_get(s, "role")),
+		printf("  %-15s %-9s %s %s%s%s%s%s\n", json_string_value(json_object_get(s, "role")),
 		       json_string_value(json_object_get(s, "decision")), json_string_value(json_object_get(s, "signed_at")),
 		       json_string_value(json_object_get(s, "person")),
 		       json_is_true(json_object_get(s, "stale")) ? "  STALE: the plan changed since" : "",
 		       json_is_true(json_object_get(s, "current")) ? "" : "  (superseded)",
-		       json_is_string(json_object_get(s, "reason")) ? "" : "");
+		       json_is_string(json_object_get(s, "reason")) ? ": " : "",
+		       json_is_string(json_object_get(s, "reason")) ? json_string_value(json_object_get(s, "reason")) : "");
 out:
 	json_decref(list);
 	free(plan);
@@ -127,31 +128,31 @@ static int cmd_region_push(wk_cli *cli)
 	wk_ledger_keys lk;
 	wk_trust *trust = NULL;
 	wk_repo *repo = NULL;
-	wk_remote_options ro = WK_REMOTE_OPTIONS_INIT;
+	wk_store *region_check = NULL;
+	wk_cli_remote ro;
 	wk_sync_report rep;
-	char path[4200], *url = NULL;
+	char path[4200];
 	int rc;
 
 	memset(&rep, 0, sizeof(rep));
+	memset(&ro, 0, sizeof(ro));
+	if (wk_region_open(&region_check, cli->dir) < 0)
+		return wk_cli_fail(cli);
+	wk_store_close(region_check);
 	o.passphrase_file = wk_cli_opt(cli, "passphrase-file");
 	wk_cli_key_path(cli, "device.key", path, sizeof(path));
-	if ((rc = wk_store_meta_get(cli->store, "remote.url", &url)) < 0 || (rc = wk_truststore_load(cli->store, &trust)) < 0 ||
+	if ((rc = wk_cli_remote_load(cli->store, &ro, 0)) < 0 || (rc = wk_truststore_load(cli->store, &trust)) < 0 ||
 	    (rc = wk_device_lazy_init(&keys, path, &o)) < 0)
 		goto out;
-	if (!url) {
-		rc = wk_error_set(WK_EUSAGE, "no regional repository is set; give it with 'wicket remote set URL'");
-		goto out;
-	}
-	ro.url = url;
 	wk_device_lazy_ledger_keys(&lk, &keys, trust);
 	wk_cli_key_path(cli, "git", path, sizeof(path));
 	if ((rc = wk_repo_open(&repo, path)) == 0)
-		rc = wk_sync_region_push(cli->store, cli->dir, repo, &lk, &ro, &rep);
+		rc = wk_sync_region_push(cli->store, cli->dir, repo, &lk, &ro.o, &rep);
 	wk_device_lazy_free(&keys);
 out:
 	wk_repo_free(repo);
 	wk_trust_free(trust);
-	free(url);
+	wk_cli_remote_free(&ro);
 	if (rep.offline)
 		return fprintf(stderr, "wicket: %s\n", wk_error_msg()), 3;
 	if (rc < 0)

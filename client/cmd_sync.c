@@ -53,13 +53,7 @@ static int cmd_remote_set(wk_cli *cli)
 	return WK_EXIT_OK;
 }
 
-/* The remote options from the store's settings; strings owned by the caller's holder. */
-typedef struct {
-	wk_remote_options o;
-	char *url, *key, *kh, *stall;
-	int json, tty;
-	time_t last;
-} remote_cfg;
+typedef wk_cli_remote remote_cfg;
 
 static void on_progress(void *ctx, const char *phase, unsigned objects, unsigned total, size_t bytes)
 {
@@ -76,7 +70,7 @@ static void on_progress(void *ctx, const char *phase, unsigned objects, unsigned
 	}
 }
 
-static int remote_load(wk_store *st, remote_cfg *c, int json)
+int wk_cli_remote_load(wk_store *st, wk_cli_remote *c, int json)
 {
 	int rc;
 
@@ -99,7 +93,7 @@ static int remote_load(wk_store *st, remote_cfg *c, int json)
 	return 0;
 }
 
-static void remote_free(remote_cfg *c)
+void wk_cli_remote_free(wk_cli_remote *c)
 {
 	if (c->tty && !c->json && c->last)
 		fprintf(stderr, "\r%60s\r", "");
@@ -113,8 +107,8 @@ static int cmd_remote_show(wk_cli *cli)
 {
 	remote_cfg c;
 
-	if (remote_load(cli->store, &c, cli->json) < 0) {
-		remote_free(&c);
+	if (wk_cli_remote_load(cli->store, &c, cli->json) < 0) {
+		wk_cli_remote_free(&c);
 		if (wk_error_code() != WK_EUSAGE)
 			return wk_cli_fail(cli);
 		/* None set yet: a normal state for a site that syncs by bundle, not a failure. */
@@ -128,7 +122,7 @@ static int cmd_remote_show(wk_cli *cli)
 		                            "stall_seconds", c.o.stall_seconds ? (int)c.o.stall_seconds : 60));
 	else
 		printf("%s\n", c.url);
-	remote_free(&c);
+	wk_cli_remote_free(&c);
 	return WK_EXIT_OK;
 }
 
@@ -157,7 +151,7 @@ static int session_open(wk_cli *cli, sync_session *s, int json)
 
 	memset(s, 0, sizeof(*s));
 	s->st = cli->store;
-	if ((rc = remote_load(s->st, &s->rc, json)) < 0 || (rc = wk_truststore_load(s->st, &s->trust)) < 0)
+	if ((rc = wk_cli_remote_load(s->st, &s->rc, json)) < 0 || (rc = wk_truststore_load(s->st, &s->trust)) < 0)
 		return rc;
 	o.passphrase_file = wk_cli_opt(cli, "passphrase-file");
 	wk_cli_key_path(cli, "device.key", path, sizeof(path));
@@ -173,7 +167,7 @@ static void session_close(sync_session *s)
 	wk_repo_free(s->repo);
 	wk_device_lazy_free(&s->keys);
 	wk_trust_free(s->trust);
-	remote_free(&s->rc);
+	wk_cli_remote_free(&s->rc);
 }
 
 static int report(wk_cli *cli, const wk_sync_report *r, int rc, int json, const char *what)
@@ -268,12 +262,25 @@ static int cmd_sync_and_stamp(wk_cli *cli)
 
 /* ---- the region ------------------------------------------------------------- */
 
+/* Region commands run only in a region's folder. */
+static int is_region(wk_cli *cli)
+{
+	wk_store *st = NULL;
+
+	if (wk_region_open(&st, cli->dir) < 0)
+		return 0;
+	wk_store_close(st);
+	return 1;
+}
+
 static int cmd_region_pull(wk_cli *cli)
 {
 	wk_sync_report r;
 	sync_session s;
 	int json = wk_cli_opt(cli, "json") != NULL, rc;
 
+	if (!is_region(cli))
+		return wk_cli_fail(cli);
 	memset(&r, 0, sizeof(r));
 	if ((rc = session_open(cli, &s, json)) == 0)
 		rc = wk_sync_region_pull(s.st, cli->dir, s.repo, &s.lk, &s.rc.o, &r);
@@ -290,6 +297,8 @@ static int cmd_region_publish(wk_cli *cli)
 	sync_session s;
 	int json = wk_cli_opt(cli, "json") != NULL, rc;
 
+	if (!is_region(cli))
+		return wk_cli_fail(cli);
 	memset(&r, 0, sizeof(r));
 	if ((rc = session_open(cli, &s, json)) == 0)
 		rc = wk_sync_region_publish(s.st, s.repo, &s.lk, &s.rc.o, &r);

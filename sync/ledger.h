@@ -51,7 +51,7 @@ enum { WK_LEDGER_APPLIED = 1, WK_LEDGER_DUPLICATE = 2 };
 int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
                      const char *source);
 
-/* Call cb with every envelope held (site, device, seq order) whose seq > after for its device. */
+/* Call cb with every envelope held, in (site, device, seq) order; a negative return stops it. */
 int wk_ledger_each(wk_store *st, int (*cb)(const char *site, const char *device, long long seq,
                                            const unsigned char *env, size_t n, void *arg),
                    void *arg);

@@ -323,8 +323,7 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 	/* 1. Fetch. Unreachable is a normal state: the work is still sealed and committed below. */
 	rc = wk_repo_fetch(repo, o, fetch, 2);
 	if (rc == WK_EIO) {
-		offline = 1;
-		rep->offline = 1;
+		offline = 1; /* reported as offline only if nothing else fails below */
 	} else if (rc < 0) {
 		goto out;
 	}
@@ -355,6 +354,7 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 	if ((rc = commit_new(st, repo, site, device, own, rep)) < 0)
 		goto out;
 	if (offline) {
+		rep->offline = 1;
 		rc = wk_error_set(WK_EIO, "offline: the regional repository at %s cannot be reached; %zu changeset%s "
 		                  "wait%s safely here for the next sync", o->url, rep->committed, rep->committed == 1 ? "" : "s",
 		                  rep->committed == 1 ? "s" : "");

@@ -41,6 +41,8 @@ run -C "$R" bundle import "$T/a.wkb"
 check "importing the same bundle again applies nothing" says "0 applied, 1 already held"
 run -C "$R" bundle export --for LEI "$T/r.wkb"
 check "the region exports the establishment's changesets" ok
+run -C "$R" bundle show "$T/r.wkb"
+check "bundle show lists what a bundle holds without applying it" grep -q "LEI/d1 #1" "$OUT"
 run -C "$B" bundle import "$T/r.wkb"
 check "the second device applies the region's bundle" says "1 applied"
 check "the second device now holds the same plan and action plan" test "$(state "$A")" = "$(state "$B")"
@@ -51,6 +53,14 @@ run -C "$B" bundle export "$T/b.wkb"
 run -C "$A" bundle import "$T/b.wkb"
 check "the first device applies the second's change" says "1 applied"
 check "both devices hold the same state again" test "$(state "$A")" = "$(state "$B")"
+
+# --since a bundle sent before: only what is new since.
+"$WICKET" -C "$A" baseline set 2.2 --status in_progress >/dev/null
+run -C "$A" bundle export --since "$T/a.wkb" "$T/a2.wkb"
+# new since a.wkb: d1 #2, and d2's chain, which a.wkb did not hold (it came here on b.wkb)
+check "--since a previous bundle exports only what is new to the other end" grep -q "holds 2 changesets" "$OUT"
+run -C "$R" bundle import "$T/a2.wkb"
+check "the region applies the incremental bundle" says "2 applied"
 
 # A tampered bundle: one byte of an envelope changed. Refused whole, nothing applied.
 "$WICKET" -C "$B" baseline set 1.3 --status in_progress >/dev/null

@@ -78,13 +78,18 @@ run -C "$A" sync
 check "offline sync exits 3" test "$rc" -eq 3
 check "offline sync says so in one line" test "$(wc -l <"$ERR")" -eq 1 -a ! -s "$OUT"
 check "offline, the change waits" grep -q "waits safely" "$ERR"
+"$WICKET" -C "$A" baseline set 2.5 --status in_progress >/dev/null
+WICKET_PASSPHRASE= run -C "$A" sync </dev/null
+check "offline with a change to seal but no passphrase: the key problem is reported, not 'offline'" \
+	test "$rc" -eq 2 -o "$rc" -eq 1
+check "and it says how to give the passphrase" grep -q "passphrase" "$ERR"
 run -C "$A" status --json
 check "status shows the unsent changeset" test "$(sqlite3 :memory: "SELECT json_extract(readfile('$OUT'), '\$.unsent_changesets')")" = 1
 "$WICKET" -C "$A" remote set "file://$REPO" >/dev/null
 run -C "$A" sync
-check "back online, the waiting changeset is sent" says "1 sent"
+check "back online, the waiting changesets are sent" says "2 sent"
 run -C "$B" sync
-check "and reaches the other device once" says "1 changeset received"
+check "and reach the other device once" says "2 changesets received"
 
 # (A push the server rejects is tested against git daemon: libgit2's file://
 # transport writes into the repository itself and runs no server hooks.)

@@ -39,6 +39,7 @@ check "the return reaches the establishment" grep -q "1 changeset received" "$OU
 check "the establishment sees its plan returned" test "$(status_of "$A")" = returned
 run -C "$A" signoff show
 check "the establishment sees who returned it" grep -q "pgd .*returned .*Pat PGD" "$OUT"
+check "and why" grep -q "MAPPA arrangements are not described" "$OUT"
 
 # Resubmitted; approved by every role, in turn.
 "$WICKET" -C "$A" baseline set 3.3 --status in_progress --arrangement "MAPPA F by video" >/dev/null
@@ -72,6 +73,11 @@ check "a change after sign-off makes the current sign-offs stale" test "$(grep -
 "$WICKET" -C "$R" region pull >/dev/null
 run -C "$R" signoff show --site LEI
 check "the region sees the staleness too" grep -q "STALE" "$OUT"
+
+run -C "$A" region push
+check "region commands refuse an establishment's folder" test "$rc" -ne 0 -a "$rc" -ne 3
+run -C "$A" region publish
+check "region publish refuses an establishment's folder" test "$rc" -ne 0 -a "$rc" -ne 3
 
 # The region's audit still checks every chain, the officer's included.
 run -C "$R" audit verify
