@@ -69,6 +69,16 @@ void wk_buf_put(wk_buf *b, const void *data, size_t len)
 	b->ptr[b->len] = '\0';
 }
 
+void wk_buf_put_be(wk_buf *b, uint64_t v, unsigned bytes)
+{
+	unsigned char x[8];
+	unsigned i;
+
+	for (i = 0; i < bytes && i < 8; i++)
+		x[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
+	wk_buf_put(b, x, i);
+}
+
 void wk_buf_puts(wk_buf *b, const char *s)
 {
 	wk_buf_put(b, s, strlen(s));

@@ -33,6 +33,8 @@ void wk_buf_puts(wk_buf *b, const char *s);
 void wk_buf_putc(wk_buf *b, char c);
 void wk_buf_printf(wk_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Append the low `bytes` bytes of v, most significant first (the formats' integers). */
+void wk_buf_put_be(wk_buf *b, uint64_t v, unsigned bytes);
 /* Append s as a JSON string literal, quotes included; NULL appends null. */
 void wk_buf_json_str(wk_buf *b, const char *s);
 /* 0, or WK_ELIMIT with a message naming what (e.g. "report") when failed. */

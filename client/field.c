@@ -71,6 +71,24 @@ int wk_field_text(const char *field, const char *value, size_t max, int required
 	return 0;
 }
 
+int wk_field_is_code_n(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!s || len < WK_FIELD_CODE_MIN || len > WK_FIELD_CODE_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int wk_field_is_code(const char *s)
+{
+	return s && wk_field_is_code_n(s, strlen(s));
+}
+
 static int days_in_month(int y, int m)
 {
 	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };

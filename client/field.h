@@ -20,6 +20,17 @@ int wk_field_utf8_ok(const char *s, size_t len);
 /* Text: valid UTF-8 with no control characters but tab and LF, at most max bytes (0: WK_FIELD_TEXT_MAX); required: not empty. */
 int wk_field_text(const char *field, const char *value, size_t max, int required);
 
+/*
+ * A site, region or device code: 2 to 16 of A-Z a-z 0-9 and '-', in ASCII
+ * whatever the locale (codes travel in formats and ref names). 1 or 0; no
+ * message, so the caller names what was wrong. wk_field_is_code_n for bytes
+ * that are not NUL-terminated.
+ */
+#define WK_FIELD_CODE_MIN 2
+#define WK_FIELD_CODE_MAX 16
+int wk_field_is_code_n(const char *s, size_t len);
+int wk_field_is_code(const char *s);
+
 /* A calendar date YYYY-MM-DD. */
 int wk_field_date(const char *field, const char *value);
 

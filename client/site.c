@@ -16,14 +16,12 @@
 
 int wk_site_code_ok(const char *what, const char *code)
 {
-	size_t i, n = code ? strlen(code) : 0;
+	size_t n = code ? strlen(code) : 0;
 
-	if (n < 2 || n > 16)
+	if (n < WK_FIELD_CODE_MIN || n > WK_FIELD_CODE_MAX)
 		return wk_error_set(WK_EINVALID, "%s '%s' must be 2 to 16 characters", what, code ? code : "");
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)code[i]) && code[i] != '-')
-			return wk_error_set(WK_EINVALID,
-				"%s '%s' may hold only letters, digits and '-'", what, code);
+	if (!wk_field_is_code(code))
+		return wk_error_set(WK_EINVALID, "%s '%s' may hold only letters, digits and '-'", what, code);
 	return 0;
 }
 

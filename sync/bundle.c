@@ -12,6 +12,7 @@
  */
 #include "bundle.h"
 #include "error.h"
+#include "field.h"
 
 #include <sodium.h>
 
@@ -77,19 +78,6 @@ static int refuse(int code, const char *fmt, ...)
 
 /* ---- names, codes and numbers ------------------------------------------- */
 
-static int is_code(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n < 2 || n > WK_TRUST_CODE_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* Decimal, 1..20 digits, no leading zero (but "0"), no overflow; [s, s+len). */
 static int parse_u64(const char *s, size_t len, uint64_t *out)
 {
@@ -114,7 +102,7 @@ static int take_code(char *out, const char *s, size_t len)
 		return -1;
 	memcpy(out, s, len);
 	out[len] = '\0';
-	return is_code(out) ? 0 : -1;
+	return wk_field_is_code(out) ? 0 : -1;
 }
 
 /* envelopes/<SITE>/<DEVICE>/<SEQ, 10 digits>.env or trust/<VERSION>.trust into e; -1 if neither. */
@@ -482,12 +470,12 @@ static int opts_check(const wk_bundle_export_options *o, const char *from, int *
 
 	if (!o || !o->trust || !o->sign_pk || !o->sign || !from)
 		return wk_error_set(WK_EUSAGE, "bundle export needs the trust, the signing key and a 'from' code");
-	if (!is_code(from))
+	if (!wk_field_is_code(from))
 		return wk_error_set(WK_EINVALID, "bundle 'from' code '%s' is not a site or region code", from);
-	if (o->for_site && !is_code(o->for_site))
+	if (o->for_site && !wk_field_is_code(o->for_site))
 		return wk_error_set(WK_EINVALID, "'%s' is not a site code", o->for_site);
 	for (i = 0; i < o->nsince; i++)
-		if (!is_code(o->since[i].site) || !is_code(o->since[i].device))
+		if (!wk_field_is_code(o->since[i].site) || !wk_field_is_code(o->since[i].device))
 			return wk_error_set(WK_EINVALID, "a --since watermark names an invalid site or device code");
 	if (check_signer(o->trust, o->sign_pk, from, role) < 0) {
 		char msg[800];
@@ -727,7 +715,7 @@ static int collect(const char *site, const char *device, long long seq, const un
 
 	if (c->for_site && strcmp(site, c->for_site) != 0)
 		return 0;
-	if (!is_code(site) || !is_code(device) || seq < 1)
+	if (!wk_field_is_code(site) || !wk_field_is_code(device) || seq < 1)
 		return wk_error_set(WK_ECORRUPT, "the store's ledger holds a changeset with a bad site, device or sequence");
 	if (!h || strcmp(h->site, site) != 0 || strcmp(h->device, device) != 0) {
 		if ((rc = grow((void **)&c->held, &c->held_cap, c->nheld, sizeof(*c->held))) < 0)

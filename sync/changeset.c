@@ -17,6 +17,7 @@
  */
 #include "changeset.h"
 #include "error.h"
+#include "field.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -162,11 +163,8 @@ static int class_check(str_class k, const char *s, size_t len, const caps *c,
 		if (len < CODE_MIN || len > CODE_MAX)
 			return wk_error_set(WK_EINVALID, "%s%s must be %d to %d characters",
 			                    where, what, CODE_MIN, CODE_MAX);
-		for (i = 0; i < len; i++)
-			if (!((u[i] >= 'A' && u[i] <= 'Z') || (u[i] >= 'a' && u[i] <= 'z') ||
-			      (u[i] >= '0' && u[i] <= '9') || u[i] == '-'))
-				return wk_error_set(WK_EINVALID, "%s%s may hold only letters, digits and '-'",
-				                    where, what);
+		if (!wk_field_is_code_n(s, len))
+			return wk_error_set(WK_EINVALID, "%s%s may hold only letters, digits and '-'", where, what);
 		return 0;
 	}
 	if (len > max)
@@ -484,25 +482,11 @@ int wk_changeset_add_op(wk_changeset *cs, const wk_op *op)
 
 /* ---- encoding -------------------------------------------------------------- */
 
-static void put_u32(wk_buf *b, uint32_t v)
-{
-	unsigned char x[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-	                       (unsigned char)(v >> 8), (unsigned char)v };
-
-	wk_buf_put(b, x, 4);
-}
-
-static void put_u64(wk_buf *b, uint64_t v)
-{
-	put_u32(b, (uint32_t)(v >> 32));
-	put_u32(b, (uint32_t)v);
-}
-
 static void put_str(wk_buf *b, const char *s)
 {
 	size_t len = strlen(s);
 
-	put_u32(b, (uint32_t)len);
+	wk_buf_put_be(b, (uint32_t)len, 4);
 	wk_buf_put(b, s, len);
 }
 
@@ -529,23 +513,23 @@ int wk_changeset_encode(wk_buf *out, const wk_changeset *cs)
 		goto out;
 	}
 	wk_buf_put(out, magic, sizeof(magic));
-	put_u32(out, cs->format);
+	wk_buf_put_be(out, cs->format, 4);
 	put_str(out, cs->site);
 	put_str(out, cs->device);
-	put_u64(out, cs->seq);
+	wk_buf_put_be(out, cs->seq, 8);
 	wk_buf_put(out, cs->prev, WK_CHANGESET_HASH_BYTES);
-	put_u32(out, cs->schema_version);
-	put_u32(out, (uint32_t)cs->ncatalogue);
+	wk_buf_put_be(out, cs->schema_version, 4);
+	wk_buf_put_be(out, (uint32_t)cs->ncatalogue, 4);
 	for (i = 0; i < cs->ncatalogue; i++)
 		put_str(out, cs->catalogue[i]);
-	put_u64(out, (uint64_t)cs->hlc_min);
-	put_u64(out, (uint64_t)cs->hlc_max);
-	put_u32(out, (uint32_t)cs->nops);
+	wk_buf_put_be(out, (uint64_t)cs->hlc_min, 8);
+	wk_buf_put_be(out, (uint64_t)cs->hlc_max, 8);
+	wk_buf_put_be(out, (uint32_t)cs->nops, 4);
 	for (i = 0; i < cs->nops; i++) {
 		const wk_op *op = &cs->ops[i];
 
-		put_u64(out, (uint64_t)op->seq);
-		put_u64(out, (uint64_t)op->hlc);
+		wk_buf_put_be(out, (uint64_t)op->seq, 8);
+		wk_buf_put_be(out, (uint64_t)op->hlc, 8);
 		wk_buf_putc(out, (char)kind_of(op->kind));
 		put_str(out, op->person);
 		put_str(out, op->entity);

@@ -4,6 +4,7 @@
  */
 #include "envelope.h"
 #include "error.h"
+#include "field.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -13,38 +14,14 @@
 #define SIG_BYTES crypto_sign_BYTES
 #define STREAM_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 
-static void put_u16(wk_buf *b, uint16_t v)
-{
-	unsigned char x[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-
-	wk_buf_put(b, x, 2);
-}
-
-static void put_u32(wk_buf *b, uint32_t v)
-{
-	unsigned char x[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-	                       (unsigned char)v };
-
-	wk_buf_put(b, x, 4);
-}
-
-static void put_u64(wk_buf *b, uint64_t v)
-{
-	put_u32(b, (uint32_t)(v >> 32));
-	put_u32(b, (uint32_t)v);
-}
-
 static int code_ok(const char *what, const char *s)
 {
-	size_t i, n = s ? strlen(s) : 0;
+	size_t n = s ? strlen(s) : 0;
 
-	/* As site and device codes everywhere (client/site.c, sync/trust.h). */
-	if (n < 2 || n > 16)
+	if (n < WK_FIELD_CODE_MIN || n > WK_FIELD_CODE_MAX)
 		return wk_error_set(WK_EINVALID, "envelope %s must be 2 to 16 characters", what);
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return wk_error_set(WK_EINVALID, "envelope %s holds a character other than A-Z, a-z, 0-9 and '-'", what);
+	if (!wk_field_is_code(s))
+		return wk_error_set(WK_EINVALID, "envelope %s holds a character other than A-Z, a-z, 0-9 and '-'", what);
 	return 0;
 }
 
@@ -139,15 +116,15 @@ int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned c
 
 	hdr_start = out->len;
 	wk_buf_put(out, WK_ENVELOPE_MAGIC, 4);
-	put_u32(out, WK_ENVELOPE_FORMAT);
+	wk_buf_put_be(out, WK_ENVELOPE_FORMAT, 4);
 	wk_buf_putc(out, (char)strlen(meta->site));
 	wk_buf_puts(out, meta->site);
 	wk_buf_putc(out, (char)strlen(meta->device));
 	wk_buf_puts(out, meta->device);
-	put_u64(out, meta->seq);
+	wk_buf_put_be(out, meta->seq, 8);
 	wk_buf_put(out, meta->prev, 32);
 	wk_buf_put(out, signer_pk, 32);
-	put_u16(out, (uint16_t)nrecipients);
+	wk_buf_put_be(out, (uint16_t)nrecipients, 2);
 	for (i = 0; i < nrecipients; i++) {
 		crypto_box_seal(sealed, key, 32, sorted[i]);
 		wk_buf_put(out, sorted[i], 32);
@@ -156,7 +133,7 @@ int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned c
 	wk_buf_putc(out, (char)mode);
 	wk_buf_put(out, nonce, sizeof(nonce));
 	len_at = out->len;
-	put_u64(out, 0);            /* payload length, filled in below */
+	wk_buf_put_be(out, 0, 8);            /* payload length, filled in below */
 	wk_buf_put(out, hash, 32);  /* payload hash, filled in below */
 	wk_buf_put(out, sig, SIG_BYTES);
 	if ((rc = wk_buf_check(out, "envelope")) < 0)
@@ -178,7 +155,7 @@ int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned c
 		wk_buf lenb = WK_BUF_INIT;
 		uint64_t clen = out->len - ct_start;
 
-		put_u64(&lenb, clen);
+		wk_buf_put_be(&lenb, clen, 8);
 		if ((rc = wk_buf_check(&lenb, "envelope")) < 0)
 			goto out;
 		memcpy(out->ptr + len_at, lenb.ptr, 8);

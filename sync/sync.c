@@ -301,6 +301,32 @@ static int commit_new(wk_store *st, wk_repo *repo, const char *site, const char 
 	}
 }
 
+/*
+ * Push a chain's local ref when it is ahead of what the remote holds
+ * (fast-forward only), then record what the remote confirmed: the tracking
+ * ref moves to the tip and the changesets it holds are marked delivered.
+ * *pushed grows by the number newly delivered.
+ */
+static int push_chain(wk_store *st, wk_repo *repo, const wk_remote_options *o, const char *site, const char *device,
+                      const char *ref, const char *track, size_t *pushed)
+{
+	char tip[41], rtip[41];
+	long long before = 0, after = 0;
+	int rc, accepted = 0;
+
+	if ((rc = wk_repo_tip(repo, ref, tip)) < 0 || (rc = wk_repo_tip(repo, track, rtip)) < 0)
+		return rc;
+	if (!tip[0] || strcmp(tip, rtip) == 0)
+		return 0;
+	if ((rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM changeset WHERE pushed = 1", &before)) < 0 ||
+	    (rc = wk_repo_push(repo, o, ref, &accepted)) < 0 || (rc = wk_repo_set_ref(repo, track, tip)) < 0 ||
+	    (rc = reconcile(st, repo, site, device, tip)) < 0 ||
+	    (rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM changeset WHERE pushed = 1", &after)) < 0)
+		return rc;
+	*pushed += (size_t)(after - before);
+	return 0;
+}
+
 int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **trust, const wk_remote_options *o,
                    wk_sync_report *rep)
 {
@@ -308,7 +334,7 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 	const char *fetch[2];
 	accept_ctx a;
 	size_t sealed = 0;
-	int rc, offline = 0, accepted = 0;
+	int rc, offline = 0;
 	wk_trust *fresh = NULL;
 
 	memset(rep, 0, sizeof(*rep));
@@ -373,17 +399,8 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 			        "they are being sent again");
 	}
 	/* 6. Push, fast-forward only; delivered once the remote confirms. */
-	if (tip[0] && strcmp(tip, rtip) != 0) {
-		long long before = 0, after = 0;
-
-		if ((rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM changeset WHERE pushed = 1", &before)) < 0 ||
-		    (rc = wk_repo_push(repo, o, own, &accepted)) < 0)
-			goto out;
-		if ((rc = wk_repo_set_ref(repo, own_track, tip)) < 0 || (rc = reconcile(st, repo, site, device, tip)) < 0 ||
-		    (rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM changeset WHERE pushed = 1", &after)) < 0)
-			goto out;
-		rep->pushed = (size_t)(after - before);
-	}
+	if ((rc = push_chain(st, repo, o, site, device, own, own_track, &rep->pushed)) < 0)
+		goto out;
 	if (tip[0])
 		rc = seen_set(st, own_track, tip);
 out:
@@ -511,9 +528,9 @@ typedef struct {
 static int push_site(push_ctx *p, const char *site)
 {
 	wk_store *rs = NULL;
-	char *device = NULL, ref[300], track[320], tip[41], rtip[41];
-	size_t sealed = 0, committed = p->rep->committed;
-	int rc, accepted = 0;
+	char *device = NULL, ref[300], track[320];
+	size_t sealed = 0;
+	int rc;
 
 	if ((rc = wk_region_site_store(&rs, p->region, p->dir, site, 0)) < 0)
 		return rc;
@@ -524,14 +541,7 @@ static int push_site(push_ctx *p, const char *site)
 	if ((rc = wk_ledger_seal(rs, p->k, &sealed)) < 0 || (rc = commit_new(rs, p->repo, site, device, ref, p->rep)) < 0)
 		goto out;
 	p->rep->sealed += sealed;
-	if ((rc = wk_repo_tip(p->repo, ref, tip)) < 0 || (rc = wk_repo_tip(p->repo, track, rtip)) < 0)
-		goto out;
-	if (tip[0] && strcmp(tip, rtip) != 0) {
-		if ((rc = wk_repo_push(p->repo, p->o, ref, &accepted)) < 0 || (rc = wk_repo_set_ref(p->repo, track, tip)) < 0 ||
-		    (rc = reconcile(rs, p->repo, site, device, tip)) < 0)
-			goto out;
-		p->rep->pushed += p->rep->committed - committed;
-	}
+	rc = push_chain(rs, p->repo, p->o, site, device, ref, track, &p->rep->pushed);
 out:
 	free(device);
 	wk_store_close(rs);

@@ -64,20 +64,6 @@ static const char *describe(char *buf, size_t size, const wk_trust_entry *e)
 	return buf;
 }
 
-/* A region, site or device code: 2-16 of A-Z a-z 0-9 '-', in ASCII whatever the locale. */
-static int is_code(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n < 2 || n > WK_TRUST_CODE_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 static int person_ok(const char *s)
 {
 	size_t i, n = strlen(s);
@@ -103,10 +89,10 @@ static int entry_ok(const wk_trust_entry *e, const char *ctx)
 	    !memchr(e->person, 0, sizeof(e->person)))
 		return wk_error_set(WK_EINVALID, "%s: a text field is not terminated", ctx);
 	if (e->role == WK_TRUST_DEVICE) {
-		if (!is_code(e->site))
+		if (!wk_field_is_code(e->site))
 			return wk_error_set(WK_EINVALID,
 				"%s: a device's scope must be its site code (2-16 of A-Z, a-z, 0-9, '-')", ctx);
-		if (!is_code(e->device))
+		if (!wk_field_is_code(e->device))
 			return wk_error_set(WK_EINVALID,
 				"%s: a device needs a device code (2-16 of A-Z, a-z, 0-9, '-')", ctx);
 	} else {
@@ -115,7 +101,7 @@ static int entry_ok(const wk_trust_entry *e, const char *ctx)
 			                    ctx, e->role == WK_TRUST_ROOT ? "root" : "officer");
 		if (e->role == WK_TRUST_ROOT && e->device[0])
 			return wk_error_set(WK_EINVALID, "%s: a root key has no device code", ctx);
-		if (e->role == WK_TRUST_OFFICER && e->device[0] && !is_code(e->device))
+		if (e->role == WK_TRUST_OFFICER && e->device[0] && !wk_field_is_code(e->device))
 			return wk_error_set(WK_EINVALID,
 				"%s: an officer's device code, if any, must be 2-16 of A-Z, a-z, 0-9, '-'", ctx);
 	}
@@ -270,7 +256,7 @@ static int doc_check(const wk_trust *t, uint64_t version, int handover, const un
 	size_t i;
 	int rc;
 
-	if (!is_code(t->region))
+	if (!wk_field_is_code(t->region))
 		return wk_error_set(WK_EINVALID, "trust file: the region code must be 2-16 of A-Z, a-z, 0-9, '-'");
 	if (version == 0)
 		return wk_error_set(WK_EINVALID, "trust file: version 0 is not a version");
@@ -303,20 +289,6 @@ static int doc_check(const wk_trust *t, uint64_t version, int handover, const un
 
 /* ---- encoding ---- */
 
-static void put_u32(wk_buf *b, uint32_t v)
-{
-	unsigned char x[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-	                       (unsigned char)v };
-
-	wk_buf_put(b, x, 4);
-}
-
-static void put_u64(wk_buf *b, uint64_t v)
-{
-	put_u32(b, (uint32_t)(v >> 32));
-	put_u32(b, (uint32_t)v);
-}
-
 static void put_str8(wk_buf *b, const char *s)
 {
 	size_t n = strlen(s);
@@ -333,8 +305,8 @@ static void put_entry(wk_buf *b, const wk_trust_entry *e)
 	put_str8(b, e->site);
 	put_str8(b, e->device);
 	put_str8(b, e->person);
-	put_u64(b, e->valid_from);
-	put_u64(b, e->revoked_from);
+	wk_buf_put_be(b, e->valid_from, 8);
+	wk_buf_put_be(b, e->revoked_from, 8);
 }
 
 static void encode_body(wk_buf *b, const wk_trust *t, uint64_t version)
@@ -343,13 +315,13 @@ static void encode_body(wk_buf *b, const wk_trust *t, uint64_t version)
 
 	wk_buf_put(b, MAGIC, 7);
 	wk_buf_putc(b, FORMAT);
-	put_u64(b, version);
+	wk_buf_put_be(b, version, 8);
 	put_str8(b, t->region);
 	wk_buf_put(b, t->root_pk, 32);
 	wk_buf_putc(b, (char)(t->rotating ? 1 : 0));
 	if (t->rotating)
 		wk_buf_put(b, t->prev_root, 32);
-	put_u32(b, (uint32_t)t->n);
+	wk_buf_put_be(b, (uint32_t)t->n, 4);
 	for (i = 0; i < t->n; i++)
 		put_entry(b, &t->e[i]);
 }
@@ -533,7 +505,7 @@ int wk_trust_new(wk_trust **out, const char *region, const unsigned char root_si
 	if (!out || !region || !root_sign_pk || !root_box_pk || !person)
 		return wk_error_set(WK_EUSAGE, "wk_trust_new: missing argument");
 	*out = NULL;
-	if (!is_code(region))
+	if (!wk_field_is_code(region))
 		return wk_error_set(WK_EINVALID, "region code '%s' must be 2 to 16 of A-Z, a-z, 0-9 and '-'", region);
 	if (strlen(person) > WK_TRUST_PERSON_MAX)
 		return wk_error_set(WK_EINVALID, "the root's person is longer than %d bytes", WK_TRUST_PERSON_MAX);
@@ -993,7 +965,7 @@ int wk_trust_recipients(const wk_trust *t, const char *site, unsigned char (*out
 	if (!t || !count || (max && !out))
 		return wk_error_set(WK_EUSAGE, "wk_trust_recipients: missing argument");
 	*count = 0;
-	if (site && !is_code(site))
+	if (site && !wk_field_is_code(site))
 		return wk_error_set(WK_EINVALID, "site code '%s' must be 2 to 16 of A-Z, a-z, 0-9 and '-'", site);
 	for (i = 0; i < t->n; i++) {
 		const wk_trust_entry *e = &t->e[i];
@@ -1076,7 +1048,7 @@ int wk_trust_request_write_with(wk_buf *out, const char *region, const wk_trust_
 	if (!out || !region || !e || !sign)
 		return wk_error_set(WK_EUSAGE, "wk_trust_request_write: missing argument");
 	wk_buf_clear(out);
-	if (!is_code(region))
+	if (!wk_field_is_code(region))
 		return wk_error_set(WK_EINVALID, "region code '%s' must be 2 to 16 of A-Z, a-z, 0-9 and '-'", region);
 	if (e->role != WK_TRUST_DEVICE && e->role != WK_TRUST_OFFICER)
 		return wk_error_set(WK_EINVALID, "an enrolment request is for a device or an officer key");
@@ -1134,7 +1106,7 @@ int wk_trust_request_open(wk_trust_request *out, const unsigned char *p, size_t 
 	if (r.n - r.off != SIG)
 		return wk_error_set(WK_EINVALID, "enrolment request has bytes after its signature");
 	q.entry.role = (int)role;
-	if (!is_code(q.region))
+	if (!wk_field_is_code(q.region))
 		return wk_error_set(WK_EINVALID, "enrolment request: its region code is not 2-16 of A-Z, a-z, 0-9, '-'");
 	if (role != WK_TRUST_DEVICE && role != WK_TRUST_OFFICER)
 		return wk_error_set(WK_EINVALID, "enrolment request: it must be for a device or an officer key");
