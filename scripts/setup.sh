@@ -8,6 +8,10 @@ packages=(
   libsqlite3-dev sqlite3 libgit2-dev libarchive-dev libsodium-dev liblua5.4-dev libjansson-dev
   # the sync tests start their own git servers on loopback (tests/sync/servers.sh)
   openssh-server openssh-client nginx fcgiwrap procps
+  # the proof suite: libFuzzer (clang), network namespaces and links, core dumps, memory peaks
+  clang libclang-rt-14-dev iproute2 gdb time
+  # the benchmarks' peers (bench/)
+  fossil hyperfine
 )
 
 missing=()
