@@ -105,7 +105,7 @@ const char *wk_cli_policy_dir(void);
 /* Each command family, defined in its cmd_*.c file. */
 extern const wk_command wk_cmd_init[], wk_cmd_edm[], wk_cmd_plan[], wk_cmd_baseline[],
 	wk_cmd_action[], wk_cmd_rec[], wk_cmd_actionplan[], wk_cmd_log[], wk_cmd_check[],
-	wk_cmd_decision[], wk_cmd_policy[], wk_cmd_readiness[], wk_cmd_keys[], wk_cmd_region[], wk_cmd_bundle[], wk_cmd_sync[], wk_cmd_audit[], wk_cmd_report[], wk_cmd_signoff[];
+	wk_cmd_decision[], wk_cmd_policy[], wk_cmd_readiness[], wk_cmd_keys[], wk_cmd_region[], wk_cmd_bundle[], wk_cmd_sync[], wk_cmd_audit[], wk_cmd_report[], wk_cmd_signoff[], wk_cmd_conflicts[];
 
 /* "<dir>/.wicket/<name>" into buf: the key files. */
 void wk_cli_key_path(const wk_cli *cli, const char *name, char *buf, size_t size);

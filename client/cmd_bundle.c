@@ -296,8 +296,11 @@ static void print_report(const wk_bundle_report *r)
 	size_t i;
 
 	printf("bundle from %s (key %s), for %s: %zu applied, %zu already held, %zu not for this store, "
-	       "%zu blocked, %zu refused\n", r->from, r->signer_id, r->for_site, r->applied, r->duplicate,
+	       "%zu blocked, %zu refused", r->from, r->signer_id, r->for_site, r->applied, r->duplicate,
 	       r->not_for_us, r->blocked, r->refused);
+	if (r->waiting)
+		printf(", %zu waiting for earlier changesets", r->waiting);
+	printf("\n");
 	for (i = 0; i < r->nitems; i++)
 		if (r->items[i].reason)
 			printf("  %-9s %s/%s #%llu: %s\n", wk_bundle_outcome_name(r->items[i].outcome), r->items[i].site,

@@ -174,9 +174,9 @@ static int report(wk_cli *cli, const wk_sync_report *r, int rc, int json, const 
 {
 	if (json) {
 		printf("{\"event\":\"result\",\"ok\":%s,\"offline\":%s,\"applied\":%zu,\"duplicate\":%zu,\"refused\":%zu,"
-		       "\"sealed\":%zu,\"committed\":%zu,\"pushed\":%zu,\"trust_updates\":%zu,\"problem\":",
+		       "\"waiting\":%zu,\"sealed\":%zu,\"committed\":%zu,\"pushed\":%zu,\"trust_updates\":%zu,\"problem\":",
 		       rc == 0 ? "true" : "false", r->offline ? "true" : "false", r->applied, r->duplicate, r->refused,
-		       r->sealed, r->committed, r->pushed, r->trust_updates);
+		       r->waiting, r->sealed, r->committed, r->pushed, r->trust_updates);
 		{
 			json_t *p = json_string(rc < 0 ? wk_error_msg() : r->problem);
 			char *d = json_dumps(p, JSON_ENCODE_ANY);
@@ -189,9 +189,10 @@ static int report(wk_cli *cli, const wk_sync_report *r, int rc, int json, const 
 	} else if (rc < 0) {
 		wk_cli_fail(cli);
 	} else {
-		printf("%s: %zu changeset%s received (%zu already held, %zu refused), %zu sealed, %zu sent%s%s\n", what,
-		       r->applied, r->applied == 1 ? "" : "s", r->duplicate, r->refused, r->sealed, r->pushed,
-		       r->trust_updates ? ", trust updated" : "", r->problem[0] ? "" : "");
+		printf("%s: %zu changeset%s received (%zu already held, %zu refused%s), %zu sealed, %zu sent%s\n", what,
+		       r->applied, r->applied == 1 ? "" : "s", r->duplicate, r->refused,
+		       r->waiting ? ", some waiting for earlier changesets" : "", r->sealed, r->pushed,
+		       r->trust_updates ? ", trust updated" : "");
 		if (r->problem[0])
 			fprintf(stderr, "wicket: warning: %s\n", r->problem);
 	}

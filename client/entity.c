@@ -4,6 +4,7 @@
  */
 #include "entity.h"
 #include "error.h"
+#include "buf.h"
 #include "field.h"
 
 #include <stdio.h>
@@ -123,16 +124,18 @@ static int hlc_next(wk_store *st, int64_t *out)
 	return 0;
 }
 
+/* Record an operation in the log; *seq (may be NULL) gets its place there. */
 static int record(wk_store *st, int64_t hlc, const char *device, const char *person,
                   const char *entity, const char *id, const char *kind,
-                  const char *field, const char *oldv, const char *newv)
+                  const char *field, const char *oldv, const char *newv, const char *parents,
+                  int64_t *seq)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if ((rc = wk_store_prepare(st, &s,
-	        "INSERT INTO op(hlc, device, person, entity, entity_id, kind, field, old_value, new_value) "
-	        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
+	        "INSERT INTO op(hlc, device, person, entity, entity_id, kind, field, old_value, new_value, parents) "
+	        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, hlc);
 	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
@@ -143,8 +146,104 @@ static int record(wk_store *st, int64_t hlc, const char *device, const char *per
 	sqlite3_bind_text(s, 7, field, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, oldv, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 9, newv, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, parents, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot record the change");
+	sqlite3_finalize(s);
+	if (rc == 0 && seq)
+		*seq = sqlite3_last_insert_rowid(wk_store_db(st));
+	return rc;
+}
+
+/* ---- the heads of a field ------------------------------------------------------
+ *
+ * field_head holds, per field, the writes no other write held here lists as
+ * a parent: one when the history is a line, several when writers did not see
+ * each other. The field's value is the newest head's, by (clock, device).
+ */
+
+/*
+ * The parents of a new local write: the heads holding the value the writer
+ * sees (the field's current value), as sorted "<device>@<clock>" joined by
+ * ','; all heads when all is set (a resolution). *out NULL when none.
+ */
+static int heads_seen(wk_store *st, const char *entity, const char *id, const char *field,
+                      const char *current, int all, char **out)
+{
+	sqlite3_stmt *s = NULL;
+	wk_buf b = WK_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = wk_store_prepare(st, &s,
+	        "SELECT h.device || '@' || h.hlc AS p FROM field_head h JOIN op o ON o.seq = h.op"
+	        " WHERE h.entity = ?1 AND h.entity_id = ?2 AND h.field = ?3 AND (?5 OR o.new_value IS ?4)"
+	        " ORDER BY p")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, current, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, all);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (b.len)
+			wk_buf_putc(&b, ',');
+		wk_buf_puts(&b, (const char *)sqlite3_column_text(s, 0));
+	}
+	rc = rc == SQLITE_DONE ? wk_buf_check(&b, "the parents of a change") : wk_store_fail(st, rc, "cannot read the record's history");
+	sqlite3_finalize(s);
+	if (rc == 0 && b.len)
+		*out = wk_buf_detach(&b);
+	wk_buf_free(&b);
+	return rc;
+}
+
+/* The write at seq of entity/id/field replaces the heads it lists as parents, and is a head itself. */
+static int heads_add(wk_store *st, const char *entity, const char *id, const char *field,
+                     int64_t hlc, const char *device, const char *parents, int64_t seq)
+{
+	sqlite3_stmt *s = NULL;
+	const char *p = parents;
+	int rc = 0;
+
+	if (p && *p) {
+		if ((rc = wk_store_prepare(st, &s, "DELETE FROM field_head WHERE entity = ?1 AND entity_id = ?2"
+		                                   " AND field = ?3 AND device = ?4 AND hlc = ?5")) < 0)
+			return rc;
+		sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, field, -1, SQLITE_STATIC);
+		while (*p && rc == 0) {
+			const char *at = strchr(p, '@'), *end = strchr(p, ',');
+
+			if (!end)
+				end = p + strlen(p);
+			if (!at || at > end) {
+				rc = wk_error_set(WK_EINVALID, "a change of %s %s lists a malformed parent", entity, id);
+				break;
+			}
+			sqlite3_bind_text(s, 4, p, (int)(at - p), SQLITE_TRANSIENT);
+			sqlite3_bind_int64(s, 5, strtoll(at + 1, NULL, 10));
+			rc = sqlite3_step(s);
+			rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot merge the change");
+			sqlite3_reset(s);
+			p = *end ? end + 1 : end;
+		}
+		sqlite3_finalize(s);
+		if (rc < 0)
+			return rc;
+	}
+	if ((rc = wk_store_prepare(st, &s, "INSERT OR REPLACE INTO field_head(entity, entity_id, field, hlc, device, op)"
+	                                   " VALUES (?, ?, ?, ?, ?, ?)")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, field, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, hlc);
+	sqlite3_bind_text(s, 5, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, seq);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot merge the change");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -213,7 +312,8 @@ int wk_entity_create(wk_store *st, const char *entity, const char *id)
 		return wk_error_set(WK_EINVALID, "a %s needs an id", entity);
 	if ((rc = row_insert(st, entity, id)) < 0 || (rc = hlc_next(st, &hlc)) < 0)
 		return rc;
-	return record(st, hlc, wk_store_device(st), wk_store_person(st), entity, id, "create", NULL, NULL, NULL);
+	return record(st, hlc, wk_store_device(st), wk_store_person(st), entity, id, "create", NULL, NULL, NULL, NULL,
+	              NULL);
 }
 
 int wk_entity_get(wk_store *st, const char *entity, const char *id,
@@ -270,22 +370,71 @@ static int same(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-int wk_entity_set(wk_store *st, const char *entity, const char *id,
-                  const char *field, const char *value)
+/* A local write: over the value seen (the heads holding it), or over every head (resolve). */
+static int set_local(wk_store *st, const char *entity, const char *id, const char *field, const char *value,
+                     int resolve)
 {
-	char *old = NULL;
-	int64_t hlc;
+	char *old = NULL, *parents = NULL;
+	int64_t hlc, seq;
 	int rc;
 
 	if ((rc = actor_ok(st)) < 0 || (rc = wk_entity_get(st, entity, id, field, &old)) < 0)
 		return rc;
-	if (same(old, value))
+	if ((rc = heads_seen(st, entity, id, field, old, resolve, &parents)) < 0)
 		goto out;
-	if ((rc = row_update(st, entity, id, field, value)) < 0 || (rc = hlc_next(st, &hlc)) < 0)
+	if (resolve ? !parents || !strchr(parents, ',') : same(old, value))
+		goto out; /* nothing changes; a resolution needs at least two heads */
+	if ((rc = row_update(st, entity, id, field, value)) < 0 || (rc = hlc_next(st, &hlc)) < 0 ||
+	    (rc = record(st, hlc, wk_store_device(st), wk_store_person(st), entity, id, "set", field, old, value,
+	                 parents, &seq)) < 0)
 		goto out;
-	rc = record(st, hlc, wk_store_device(st), wk_store_person(st), entity, id, "set", field, old, value);
+	rc = heads_add(st, entity, id, field, hlc, wk_store_device(st), parents, seq);
 out:
 	free(old);
+	free(parents);
+	return rc;
+}
+
+int wk_entity_set(wk_store *st, const char *entity, const char *id,
+                  const char *field, const char *value)
+{
+	return set_local(st, entity, id, field, value, 0);
+}
+
+int wk_entity_resolve(wk_store *st, const char *entity, const char *id,
+                      const char *field, const char *value)
+{
+	return set_local(st, entity, id, field, value, 1);
+}
+
+/* The value of the field's newest head into the record (after a write from elsewhere). */
+static int heads_settle(wk_store *st, const char *entity, const char *id, const char *field)
+{
+	sqlite3_stmt *s = NULL;
+	char *value = NULL;
+	int rc, found = 0;
+
+	if ((rc = wk_store_prepare(st, &s,
+	        "SELECT o.new_value FROM field_head h JOIN op o ON o.seq = h.op"
+	        " WHERE h.entity = ?1 AND h.entity_id = ?2 AND h.field = ?3 ORDER BY h.hlc DESC, h.device DESC LIMIT 1")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, field, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		found = 1;
+		rc = 0;
+		if (v && !(value = strdup(v)))
+			rc = wk_error_set(WK_ELIMIT, "out of memory");
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the record's history");
+	}
+	sqlite3_finalize(s);
+	if (rc == 0 && found)
+		rc = row_update(st, entity, id, field, value);
+	free(value);
 	return rc;
 }
 
@@ -302,19 +451,28 @@ int wk_entity_apply(wk_store *st, const wk_op *op)
 {
 	int rc;
 
+	int64_t seq;
+
 	if ((rc = check_names(op->entity, op->field)) < 0)
 		return rc;
 	if (strcmp(op->kind, "create") == 0) {
-		rc = row_insert(st, op->entity, op->entity_id);
-	} else if (strcmp(op->kind, "set") == 0 && op->field) {
-		rc = row_update(st, op->entity, op->entity_id, op->field, op->new_value);
-	} else {
-		return wk_error_set(WK_EINVALID, "unknown operation kind '%s'", op->kind);
+		/* Two writers may create one record (the same import on two devices): it merges. */
+		if ((rc = wk_entity_exists(st, op->entity, op->entity_id)) == 0)
+			rc = row_insert(st, op->entity, op->entity_id);
+		if (rc < 0)
+			return rc;
+		return record(st, op->hlc, op->device, op->person, op->entity, op->entity_id,
+		              op->kind, NULL, NULL, NULL, NULL, NULL);
 	}
-	if (rc < 0)
+	if (strcmp(op->kind, "set") != 0 || !op->field)
+		return wk_error_set(WK_EINVALID, "unknown operation kind '%s'", op->kind);
+	if ((rc = wk_entity_exists(st, op->entity, op->entity_id)) <= 0)
+		return rc < 0 ? rc : wk_error_set(WK_ENOTFOUND, "%s '%s' does not exist", op->entity, op->entity_id);
+	if ((rc = record(st, op->hlc, op->device, op->person, op->entity, op->entity_id,
+	                 op->kind, op->field, op->old_value, op->new_value, op->parents, &seq)) < 0 ||
+	    (rc = heads_add(st, op->entity, op->entity_id, op->field, op->hlc, op->device, op->parents, seq)) < 0)
 		return rc;
-	return record(st, op->hlc, op->device, op->person, op->entity, op->entity_id,
-	              op->kind, op->field, op->old_value, op->new_value);
+	return heads_settle(st, op->entity, op->entity_id, op->field);
 }
 
 int wk_entity_new_id(wk_store *st, char letter, char *out, size_t size)

@@ -28,6 +28,13 @@ int wk_entity_set_actor(wk_store *st, const char *person, const char *device);
 int wk_entity_create(wk_store *st, const char *entity, const char *id);
 int wk_entity_set(wk_store *st, const char *entity, const char *id,
                   const char *field, const char *value);
+/*
+ * Settle a conflict: write value over every head of the field (every
+ * concurrent write held here), so that the field has one head again. Does
+ * nothing when the field has fewer than two heads.
+ */
+int wk_entity_resolve(wk_store *st, const char *entity, const char *id,
+                      const char *field, const char *value);
 /* wk_entity_set with an integer value. */
 int wk_entity_set_int(wk_store *st, const char *entity, const char *id,
                       const char *field, long long value);
@@ -49,17 +56,30 @@ int wk_entity_get(wk_store *st, const char *entity, const char *id,
 /* Is this a known entity / field? */
 int wk_entity_known(const char *entity, const char *field);
 
-/* One recorded operation, as read back from the log. */
+/*
+ * One recorded operation, as read back from the log. parents (sets only):
+ * the writes of this field the writer had seen and overwrites, as
+ * "<device>@<clock>" entries joined by ',' and sorted; NULL when the writer
+ * had seen none. Two writes neither of which lists the other are concurrent:
+ * a conflict (see wk_entity_heads).
+ */
 typedef struct {
 	int64_t seq;
 	int64_t hlc;
 	const char *device, *person, *entity, *entity_id, *kind, *field, *old_value, *new_value;
+	const char *parents;
 } wk_op;
 
 /*
- * Apply an operation recorded elsewhere (replay, and later sync): the same
- * change, recorded in this store's log with its original clock, device and
- * person. Refuses unknown entities or fields with WK_EINVALID.
+ * Apply an operation recorded elsewhere (replay, and sync): the same change,
+ * recorded in this store's log with its original clock, device, person and
+ * parents. A create of a record that exists merges with it. A set replaces
+ * the heads it lists as parents and becomes a head; the field then holds the
+ * value of its newest head by (clock, device): the same on every replica
+ * that holds the same operations, whatever order they came in (the caller
+ * applies a changeset only after those it depends on). Refuses unknown
+ * entities or fields with WK_EINVALID, a set of a record not held with
+ * WK_ENOTFOUND.
  */
 int wk_entity_apply(wk_store *st, const wk_op *op);
 

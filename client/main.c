@@ -15,7 +15,7 @@
 
 static const wk_command *const families[] = {
 	wk_cmd_init, wk_cmd_edm, wk_cmd_plan, wk_cmd_baseline, wk_cmd_action, wk_cmd_rec,
-	wk_cmd_actionplan, wk_cmd_decision, wk_cmd_readiness, wk_cmd_policy, wk_cmd_keys, wk_cmd_region, wk_cmd_bundle, wk_cmd_sync, wk_cmd_audit, wk_cmd_report, wk_cmd_signoff, wk_cmd_log, wk_cmd_check,
+	wk_cmd_actionplan, wk_cmd_decision, wk_cmd_readiness, wk_cmd_policy, wk_cmd_keys, wk_cmd_region, wk_cmd_bundle, wk_cmd_sync, wk_cmd_audit, wk_cmd_report, wk_cmd_signoff, wk_cmd_conflicts, wk_cmd_log, wk_cmd_check,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 

@@ -34,7 +34,7 @@ int wk_log_query(wk_store *st, const wk_log_filter *f, json_t **out)
 		" 'time', strftime('%Y-%m-%dT%H:%M:%fZ', (hlc >> 16) / 1000.0, 'unixepoch'),"
 		" 'hlc', printf('%013x.%04x', hlc >> 16, hlc & 65535), 'device', device, 'person', person,"
 		" 'entity', entity, 'id', entity_id, 'kind', kind, 'field', field,"
-		" 'old', old_value, 'new', new_value))"
+		" 'old', old_value, 'new', new_value, 'parents', parents))"
 		" FROM (SELECT * FROM op WHERE (?1 IS NULL OR entity = ?1)"
 		"  AND (?2 IS NULL OR entity_id = ?2 OR (?8 AND substr(entity_id, 1, length(?2)) = ?2))"
 		"  AND (?3 IS NULL OR person = ?3) AND (?4 IS NULL OR field = ?4) AND (?9 IS NULL OR device = ?9)"
@@ -51,7 +51,7 @@ int wk_log_each(wk_store *st, long long after, int (*cb)(const wk_op *op, void *
 	int rc;
 
 	if ((rc = wk_store_prepare(st, &s,
-	        "SELECT seq, hlc, device, person, entity, entity_id, kind, field, old_value, new_value"
+	        "SELECT seq, hlc, device, person, entity, entity_id, kind, field, old_value, new_value, parents"
 	        " FROM op WHERE seq > ? ORDER BY seq")) < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, after);
@@ -66,6 +66,7 @@ int wk_log_each(wk_store *st, long long after, int (*cb)(const wk_op *op, void *
 		op.field = (const char *)sqlite3_column_text(s, 7);
 		op.old_value = (const char *)sqlite3_column_text(s, 8);
 		op.new_value = (const char *)sqlite3_column_text(s, 9);
+		op.parents = (const char *)sqlite3_column_text(s, 10);
 		if ((rc = cb(&op, arg)) < 0)
 			goto out;
 	}

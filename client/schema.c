@@ -188,5 +188,31 @@ static const char migration5[] =
 	");\n"
 	"CREATE INDEX signoff_plan ON signoff(plan);\n";
 
-const char *const wk_schema_migrations[] = { migration1, migration2, migration3, migration4, migration5 };
+/*
+ * Migration 6: field-level merge. Each set records the writes of that field
+ * its writer had seen (parents); field_head holds the writes of each field
+ * that no later write held here has seen: one per field in a line of
+ * history, several when writers worked concurrently (a conflict, until the
+ * region resolves it). Changesets that arrive before the ones they depend
+ * on wait in `waiting`. Existing history is taken as a line: its newest
+ * write of each field is the head.
+ */
+static const char migration6[] =
+	"ALTER TABLE op ADD COLUMN parents TEXT;\n"
+	"CREATE TABLE field_head (\n"
+	"  entity TEXT NOT NULL, entity_id TEXT NOT NULL, field TEXT NOT NULL,\n"
+	"  hlc INTEGER NOT NULL, device TEXT NOT NULL, op INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (entity, entity_id, field, hlc, device)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO field_head(entity, entity_id, field, hlc, device, op)\n"
+	"  SELECT entity, entity_id, field, hlc, device, seq FROM (\n"
+	"    SELECT *, row_number() OVER (PARTITION BY entity, entity_id, field ORDER BY hlc DESC, device DESC) AS n\n"
+	"    FROM op WHERE kind = 'set') WHERE n = 1;\n"
+	"CREATE TABLE waiting (\n"
+	"  site TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,\n"
+	"  source TEXT, reason TEXT NOT NULL, envelope BLOB NOT NULL,\n"
+	"  PRIMARY KEY (site, device, seq)\n"
+	");\n";
+
+const char *const wk_schema_migrations[] = { migration1, migration2, migration3, migration4, migration5, migration6 };
 const int wk_schema_count = (int)(sizeof(wk_schema_migrations) / sizeof(wk_schema_migrations[0]));

@@ -23,7 +23,7 @@ typedef struct wk_store wk_store;
 /* 'WCKT': PRAGMA application_id of every wicket store. */
 #define WK_STORE_APPLICATION_ID 0x57434B54
 /* The newest schema this program knows. */
-#define WK_STORE_SCHEMA_VERSION 5
+#define WK_STORE_SCHEMA_VERSION 6
 
 /* Open an existing store at path. *out belongs to the caller (wk_store_close). */
 int wk_store_open(wk_store **out, const char *path);

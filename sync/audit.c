@@ -56,8 +56,8 @@ static int check_log(wk_store *st, const wk_changeset *cs, wk_audit_report *r)
 	size_t i = 0;
 	int rc;
 
-	if ((rc = wk_store_prepare(st, &s, "SELECT hlc, person, entity, entity_id, kind, field, old_value, new_value"
-	                               " FROM op WHERE device = ? AND changeset = ? ORDER BY seq")) < 0)
+	if ((rc = wk_store_prepare(st, &s, "SELECT hlc, person, entity, entity_id, kind, field, old_value, new_value,"
+	                               " parents FROM op WHERE device = ? AND changeset = ? ORDER BY seq")) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, cs->device, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (long long)cs->seq);
@@ -71,7 +71,8 @@ static int check_log(wk_store *st, const wk_changeset *cs, wk_audit_report *r)
 		    !same(o->kind, (const char *)sqlite3_column_text(s, 4)) ||
 		    !same(o->field, (const char *)sqlite3_column_text(s, 5)) ||
 		    !same(o->old_value, (const char *)sqlite3_column_text(s, 6)) ||
-		    !same(o->new_value, (const char *)sqlite3_column_text(s, 7))) {
+		    !same(o->new_value, (const char *)sqlite3_column_text(s, 7)) ||
+		    !same(o->parents, (const char *)sqlite3_column_text(s, 8))) {
 			add(r, cs->site, cs->device, (long long)cs->seq, "log",
 			    "the store's operation %zu of this changeset differs from the one signed (%s %s.%s)", i + 1,
 			    (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),

@@ -1142,6 +1142,8 @@ static int apply_one(const char *name, const unsigned char *data, size_t len, vo
 		it->outcome = rc == WK_LEDGER_APPLIED ? WK_BUNDLE_APPLIED : WK_BUNDLE_DUPLICATE;
 		return 0;
 	}
+	if (rc == WK_LEDGER_WAITING)
+		return set_reason(it, WK_BUNDLE_WAITING, 0, "%s", wk_error_msg());
 	if (rc >= 0)
 		return wk_error_set(WK_ERROR, "the ledger returned an unknown result (%d)", rc);
 	snprintf(msg, sizeof(msg), "%s", wk_error_msg());
@@ -1159,7 +1161,7 @@ static void count_outcomes(wk_bundle_report *r)
 {
 	size_t i;
 
-	r->applied = r->duplicate = r->not_for_us = r->blocked = r->refused = 0;
+	r->applied = r->duplicate = r->not_for_us = r->blocked = r->refused = r->waiting = 0;
 	for (i = 0; i < r->nitems; i++)
 		switch (r->items[i].outcome) {
 		case WK_BUNDLE_APPLIED: r->applied++; break;
@@ -1167,6 +1169,7 @@ static void count_outcomes(wk_bundle_report *r)
 		case WK_BUNDLE_NOT_FOR_US: r->not_for_us++; break;
 		case WK_BUNDLE_BLOCKED: r->blocked++; break;
 		case WK_BUNDLE_REFUSED: r->refused++; break;
+		case WK_BUNDLE_WAITING: r->waiting++; break;
 		default: break;
 		}
 }
@@ -1174,6 +1177,25 @@ static void count_outcomes(wk_bundle_report *r)
 static const wk_trust *trust_of(const wk_bundle_import_options *o)
 {
 	return !o ? NULL : o->trust ? o->trust : o->keys ? o->keys->trust : NULL;
+}
+
+/* A changeset that waited for one later in the bundle was applied with it: say so. */
+static void settle_waiting(const wk_bundle_import_options *o, wk_bundle_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nitems; i++) {
+		wk_bundle_item *it = &r->items[i];
+		wk_store *st;
+
+		if (it->outcome != WK_BUNDLE_WAITING || !(st = o->store_for_site(o->store_ctx, it->site)))
+			continue;
+		if (wk_ledger_holds(st, it->site, it->device, (long long)it->seq) == 1) {
+			it->outcome = WK_BUNDLE_APPLIED;
+			free(it->reason);
+			it->reason = NULL;
+		}
+	}
 }
 
 static int run(const unsigned char *p, size_t n, const wk_bundle_import_options *o, wk_bundle_report *r, int apply)
@@ -1198,6 +1220,7 @@ static int run(const unsigned char *p, size_t n, const wk_bundle_import_options 
 	a.m = &m;
 	a.r = r;
 	rc = wk_tarfile_read_mem(p, n, o->limits, apply_one, &a);
+	settle_waiting(o, r);
 	count_outcomes(r);
 out:
 	manifest_free(&m);
@@ -1321,6 +1344,7 @@ const char *wk_bundle_outcome_name(int outcome)
 	case WK_BUNDLE_NOT_FOR_US: return "not for this store";
 	case WK_BUNDLE_BLOCKED: return "blocked";
 	case WK_BUNDLE_REFUSED: return "refused";
+	case WK_BUNDLE_WAITING: return "waiting";
 	default: return "unknown";
 	}
 }
@@ -1340,7 +1364,8 @@ int wk_bundle_report_json(wk_buf *out, const wk_bundle_report *r)
 	wk_buf_printf(out, ",\"signer\":\"%s\",\"signer_role\":", hex);
 	wk_buf_json_str(out, r->signer_role ? wk_trust_role_name(r->signer_role) : NULL);
 	wk_buf_printf(out, ",\"applied\":%zu,\"duplicate\":%zu,\"not_for_us\":%zu,\"blocked\":%zu,\"refused\":%zu,"
-	              "\"held\":[", r->applied, r->duplicate, r->not_for_us, r->blocked, r->refused);
+	              "\"waiting\":%zu,\"held\":[", r->applied, r->duplicate, r->not_for_us, r->blocked, r->refused,
+	              r->waiting);
 	for (i = 0; i < r->nheld; i++) {
 		wk_buf_puts(out, i ? ",{\"site\":" : "{\"site\":");
 		wk_buf_json_str(out, r->held[i].site);

@@ -122,7 +122,8 @@ typedef enum {
 	WK_BUNDLE_DUPLICATE = 2,   /* already held, byte for byte: nothing to do */
 	WK_BUNDLE_NOT_FOR_US = 3,  /* no store here for its site: skipped, not quarantined */
 	WK_BUNDLE_BLOCKED = 4,     /* an earlier changeset of its device was refused: skipped, not quarantined */
-	WK_BUNDLE_REFUSED = 5      /* refused by the ledger: quarantined with the reason */
+	WK_BUNDLE_REFUSED = 5,     /* refused by the ledger: quarantined with the reason */
+	WK_BUNDLE_WAITING = 6      /* verified, kept until what it depends on arrives (ledger.h) */
 } wk_bundle_outcome;
 
 typedef struct {
@@ -132,7 +133,7 @@ typedef struct {
 	size_t size;             /* bytes of the envelope */
 	int outcome;             /* wk_bundle_outcome */
 	int code;                /* REFUSED: the wk code; else 0 */
-	char *reason;            /* NOT_FOR_US, BLOCKED, REFUSED: why; else NULL. Owned by the report */
+	char *reason;            /* NOT_FOR_US, BLOCKED, REFUSED, WAITING: why; else NULL. Owned by the report */
 } wk_bundle_item;
 
 typedef struct {
@@ -148,7 +149,7 @@ typedef struct {
 	/* Every envelope listed, in canonical order, with its outcome. */
 	wk_bundle_item *items;
 	size_t nitems;
-	size_t applied, duplicate, not_for_us, blocked, refused;
+	size_t applied, duplicate, not_for_us, blocked, refused, waiting;
 	/*
 	 * The trust file carried, offered (never installed): its bytes (NULL if
 	 * none), its version as named, and whether it opened (wk_trust_open
@@ -165,7 +166,7 @@ typedef struct {
 	char *trust_note;
 } wk_bundle_report;
 
-#define WK_BUNDLE_REPORT_INIT { "", "", "", { 0 }, "", 0, NULL, 0, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, NULL }
+#define WK_BUNDLE_REPORT_INIT { "", "", "", { 0 }, "", 0, NULL, 0, NULL, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, NULL }
 
 /* Free what the report owns and reset it to WK_BUNDLE_REPORT_INIT; accepts NULL. */
 void wk_bundle_report_free(wk_bundle_report *r);

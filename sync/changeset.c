@@ -7,9 +7,10 @@
  * opt = u8 0 (absent) or u8 1 then str):
  *
  *   "WKCS" u32 format  str site  str device  u64 seq  32 prev  u32 schema
- *   u32 ncatalogue { str id }  u64 hlc_min  u64 hlc_max
+ *   u32 ncatalogue { str id }  u32 ndepends { str "device:seq" }
+ *   u64 hlc_min  u64 hlc_max
  *   u32 nops { u64 seq  u64 hlc  u8 kind  str person  str entity  str id
- *              opt field  opt old  opt new }
+ *              opt field  opt old  opt new  opt parents }
  *
  * One function decides what a valid changeset is (wk_changeset_check); the
  * encoder runs it before writing, the decoder after reading, so the two
@@ -20,6 +21,7 @@
 #include "field.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,10 +35,13 @@ static const char hash_prefix[] = "wicket.changeset.v1";
 
 /* Bytes before the catalogue, besides the two codes; and between it and the ops. */
 #define HEAD_FIXED (4 + 4 + 4 + 4 + 8 + WK_CHANGESET_HASH_BYTES + 4 + 4)
-#define MID_FIXED (8 + 8 + 4)
-/* The smallest encodings of a catalogue id and of an op (one-byte person, entity, id). */
+#define MID_FIXED (4 + 8 + 8 + 4)
+/* The smallest encodings of a catalogue id, a dependency ("ab:1") and an op (one-byte person, entity, id). */
 #define MIN_CATALOGUE 5
-#define MIN_OP (8 + 8 + 1 + 5 + 5 + 5 + 1 + 1 + 1)
+#define MIN_DEPEND 8
+#define MIN_OP (8 + 8 + 1 + 5 + 5 + 5 + 1 + 1 + 1 + 1)
+/* A clock or a sequence number in decimal: at most 19 digits (below 2^63). */
+#define DEC_MAX 19
 /* Codes: the rule of wk_site_code_ok. */
 #define CODE_MIN 2
 #define CODE_MAX 16
@@ -103,6 +108,7 @@ void wk_changeset_free(wk_changeset *cs)
 	}
 	free(cs->ops);
 	free(cs->catalogue);
+	free(cs->depends);
 	free(cs);
 }
 
@@ -142,7 +148,7 @@ static int utf8_ok(const unsigned char *p, size_t len)
 	return 1;
 }
 
-typedef enum { CLASS_CODE, CLASS_NAME, CLASS_TEXT, CLASS_VALUE } str_class;
+typedef enum { CLASS_CODE, CLASS_NAME, CLASS_TEXT, CLASS_VALUE, CLASS_DEPEND, CLASS_PARENTS } str_class;
 
 typedef struct {
 	size_t max_value, max_name;
@@ -153,11 +159,78 @@ typedef struct {
  * Check len bytes at s against a class: 0, or the error set with a message
  * "<where><what> ...". Never quotes the string (it may be hostile).
  */
+/*
+ * "<code><sep><decimal>" at s (len bytes): a code, the separator, then 1 to 19
+ * digits without a leading zero, below 2^63 (and not 0 unless zero_ok).
+ */
+static int coded_number(const char *s, size_t len, char sep, int zero_ok)
+{
+	const char *at = memchr(s, sep, len);
+	size_t code, digits, i;
+	unsigned long long v = 0;
+
+	if (!at)
+		return 0;
+	code = (size_t)(at - s);
+	digits = len - code - 1;
+	if (code < CODE_MIN || code > CODE_MAX || !wk_field_is_code_n(s, code) || digits < 1 || digits > DEC_MAX)
+		return 0;
+	for (i = 0; i < digits; i++) {
+		if (at[1 + i] < '0' || at[1 + i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(at[1 + i] - '0');
+	}
+	if (digits > 1 && at[1] == '0')
+		return 0;
+	return v <= (unsigned long long)INT64_MAX && (zero_ok || v > 0);
+}
+
+/* A parents list: "<device>@<clock>" entries joined by ',', sorted bytewise, unique. */
+static int parents_ok(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len, *prev = NULL;
+	size_t prev_len = 0, n = 0;
+
+	if (len == 0)
+		return 0;
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t l = comma ? (size_t)(comma - p) : (size_t)(end - p);
+		int c;
+
+		if (++n > WK_CHANGESET_MAX_PARENTS || !coded_number(p, l, '@', 1))
+			return 0;
+		if (prev) {
+			c = memcmp(prev, p, prev_len < l ? prev_len : l);
+			if (c > 0 || (c == 0 && prev_len >= l))
+				return 0;
+		}
+		prev = p;
+		prev_len = l;
+		p += l;
+		if (comma && ++p == end)
+			return 0; /* a trailing comma */
+	}
+	return 1;
+}
+
 static int class_check(str_class k, const char *s, size_t len, const caps *c,
                        const char *where, const char *what)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i, max = k == CLASS_VALUE ? c->max_value : k == CLASS_CODE ? CODE_MAX : c->max_name;
+
+	if (k == CLASS_DEPEND) {
+		if (len > CODE_MAX + 1 + DEC_MAX || !coded_number(s, len, ':', 0))
+			return wk_error_set(WK_EINVALID, "%s%s must be <device>:<sequence>", where, what);
+		return 0;
+	}
+	if (k == CLASS_PARENTS) {
+		if (len > WK_CHANGESET_MAX_PARENTS * (CODE_MAX + DEC_MAX + 2) || !parents_ok(s, len))
+			return wk_error_set(WK_EINVALID, "%s%s must be <device>@<clock> entries joined by ',', "
+			                    "sorted and unique, at most %d", where, what, WK_CHANGESET_MAX_PARENTS);
+		return 0;
+	}
 
 	if (k == CLASS_CODE) {
 		if (len < CODE_MIN || len > CODE_MAX)
@@ -203,7 +276,7 @@ static size_t opt_size(const char *s)
 static size_t op_size(const wk_op *op)
 {
 	return 8 + 8 + 1 + 4 + strlen(op->person) + 4 + strlen(op->entity) + 4 + strlen(op->entity_id) +
-	       opt_size(op->field) + opt_size(op->old_value) + opt_size(op->new_value);
+	       opt_size(op->field) + opt_size(op->old_value) + opt_size(op->new_value) + opt_size(op->parents);
 }
 
 /* Bytes of the encoding; only for a changeset whose strings are all present. */
@@ -213,6 +286,8 @@ static size_t total_size(const wk_changeset *cs)
 
 	for (i = 0; i < cs->ncatalogue; i++)
 		n += 4 + strlen(cs->catalogue[i]);
+	for (i = 0; i < cs->ndepends; i++)
+		n += 4 + strlen(cs->depends[i]);
 	for (i = 0; i < cs->nops; i++)
 		n += op_size(&cs->ops[i]);
 	return n;
@@ -273,10 +348,12 @@ static int op_check(const wk_changeset *cs, const wk_op *op, const wk_op *prev, 
 	    (rc = cstr_check(CLASS_TEXT, op->entity_id, c, where, "record id")) < 0)
 		return rc;
 	if (kind == KIND_CREATE) {
-		if (op->field || op->old_value || op->new_value)
-			return wk_error_set(WK_EINVALID, "%sa 'create' has no field and no values", where);
+		if (op->field || op->old_value || op->new_value || op->parents)
+			return wk_error_set(WK_EINVALID, "%sa 'create' has no field, no values and no parents", where);
 		return 0;
 	}
+	if (op->parents && (rc = cstr_check(CLASS_PARENTS, op->parents, c, where, "parents")) < 0)
+		return rc;
 	if ((rc = cstr_check(CLASS_NAME, op->field, c, where, "field")) < 0)
 		return rc;
 	if (op->old_value && (rc = cstr_check(CLASS_VALUE, op->old_value, c, where, "old value")) < 0)
@@ -318,6 +395,24 @@ static int head_check(const wk_changeset *cs)
 		if (i > 0 && strcmp(cs->catalogue[i - 1], cs->catalogue[i]) >= 0)
 			return wk_error_set(WK_EINVALID, "changeset: catalogue id %zu is not after the one "
 			                    "before it (ids are sorted bytewise and unique)", i + 1);
+	}
+	if (cs->ndepends > WK_CHANGESET_MAX_DEPENDS)
+		return wk_error_set(WK_ELIMIT, "changeset: %zu dependencies; the limit is %zu",
+		                    cs->ndepends, WK_CHANGESET_MAX_DEPENDS);
+	for (i = 0; i < cs->ndepends; i++) {
+		size_t dl;
+
+		if ((rc = cstr_check(CLASS_DEPEND, cs->depends[i], &format_caps, "changeset: ", "a dependency")) < 0)
+			return rc;
+		dl = (size_t)(strchr(cs->depends[i], ':') - cs->depends[i]);
+		if (dl == strlen(cs->device) && memcmp(cs->depends[i], cs->device, dl) == 0)
+			return wk_error_set(WK_EINVALID, "changeset: dependency %zu names its own device", i + 1);
+		if (i > 0 && strcmp(cs->depends[i - 1], cs->depends[i]) >= 0)
+			return wk_error_set(WK_EINVALID, "changeset: dependency %zu is not after the one "
+			                    "before it (sorted bytewise and unique)", i + 1);
+		/* Sorted, so two entries of one device would be neighbours. */
+		if (i > 0 && strncmp(cs->depends[i - 1], cs->depends[i], dl + 1) == 0)
+			return wk_error_set(WK_EINVALID, "changeset: dependency %zu names a device twice", i + 1);
 	}
 	return 0;
 }
@@ -385,20 +480,17 @@ fail:
 	return rc;
 }
 
-int wk_changeset_add_catalogue(wk_changeset *cs, const char *id)
+/* Insert a copy of s in its sorted place in a list of the changeset (once). */
+static int list_insert(wk_changeset *cs, char ***list, size_t *n, size_t *cap, size_t max,
+                       const char *s, const char *what)
 {
-	size_t i, lo = 0, hi, len;
+	size_t i, lo = 0, hi = *n, len = strlen(s);
 	char *copy;
-	int rc, c;
+	int c;
 
-	if (!cs)
-		return wk_error_set(WK_EUSAGE, "no changeset given");
-	if ((rc = cstr_check(CLASS_TEXT, id, &format_caps, "changeset: ", "catalogue id")) < 0)
-		return rc;
-	hi = cs->ncatalogue;
 	while (lo < hi) {
 		i = lo + (hi - lo) / 2;
-		c = strcmp(cs->catalogue[i], id);
+		c = strcmp((*list)[i], s);
 		if (c == 0)
 			return 0;
 		if (c < 0)
@@ -406,28 +498,59 @@ int wk_changeset_add_catalogue(wk_changeset *cs, const char *id)
 		else
 			hi = i;
 	}
-	len = strlen(id);
-	if (cs->ncatalogue >= WK_CHANGESET_MAX_CATALOGUE)
-		return wk_error_set(WK_ELIMIT, "changeset: more than %zu catalogue documents",
-		                    WK_CHANGESET_MAX_CATALOGUE);
+	if (*n >= max)
+		return wk_error_set(WK_ELIMIT, "changeset: more than %zu %s", max, what);
 	if (cs->size_ + 4 + len > WK_CHANGESET_MAX_BYTES)
 		return wk_error_set(WK_ELIMIT, "changeset: it is full (%zu bytes)", WK_CHANGESET_MAX_BYTES);
-	if (cs->ncatalogue == cs->cap_catalogue_) {
-		size_t ncap = cs->cap_catalogue_ ? cs->cap_catalogue_ * 2 : 8;
-		char **p = realloc(cs->catalogue, ncap * sizeof(*p));
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		char **p = realloc(*list, ncap * sizeof(*p));
 
 		if (!p)
 			return wk_error_set(WK_ELIMIT, "out of memory adding to a changeset");
-		cs->catalogue = p;
-		cs->cap_catalogue_ = ncap;
+		*list = p;
+		*cap = ncap;
 	}
-	if (!(copy = mem_copy(cs, id, len)))
+	if (!(copy = mem_copy(cs, s, len)))
 		return wk_error_set(WK_ELIMIT, "out of memory adding to a changeset");
-	memmove(cs->catalogue + lo + 1, cs->catalogue + lo, (cs->ncatalogue - lo) * sizeof(char *));
-	cs->catalogue[lo] = copy;
-	cs->ncatalogue++;
+	memmove(*list + lo + 1, *list + lo, (*n - lo) * sizeof(char *));
+	(*list)[lo] = copy;
+	(*n)++;
 	cs->size_ += 4 + len;
 	return 0;
+}
+
+int wk_changeset_add_catalogue(wk_changeset *cs, const char *id)
+{
+	int rc;
+
+	if (!cs)
+		return wk_error_set(WK_EUSAGE, "no changeset given");
+	if ((rc = cstr_check(CLASS_TEXT, id, &format_caps, "changeset: ", "catalogue id")) < 0)
+		return rc;
+	return list_insert(cs, &cs->catalogue, &cs->ncatalogue, &cs->cap_catalogue_, WK_CHANGESET_MAX_CATALOGUE,
+	                   id, "catalogue documents");
+}
+
+int wk_changeset_add_depend(wk_changeset *cs, const char *device, uint64_t seq)
+{
+	char dep[CODE_MAX + DEC_MAX + 8];
+	size_t i, dl;
+	int rc;
+
+	if (!cs || !device)
+		return wk_error_set(WK_EUSAGE, "no changeset or device given");
+	snprintf(dep, sizeof(dep), "%.*s:%llu", CODE_MAX + 1, device, (unsigned long long)seq);
+	if ((rc = cstr_check(CLASS_DEPEND, dep, &format_caps, "changeset: ", "dependency")) < 0)
+		return rc;
+	if (strcmp(device, cs->device) == 0)
+		return wk_error_set(WK_EINVALID, "changeset: a dependency on its own device");
+	dl = strlen(device);
+	for (i = 0; i < cs->ndepends; i++)
+		if (strncmp(cs->depends[i], device, dl) == 0 && cs->depends[i][dl] == ':')
+			return wk_error_set(WK_EINVALID, "changeset: device %s is a dependency already", device);
+	return list_insert(cs, &cs->depends, &cs->ndepends, &cs->cap_depends_, WK_CHANGESET_MAX_DEPENDS,
+	                   dep, "dependencies");
 }
 
 /* A copy of s (NULL stays NULL) into *dst; 0 or -1 when memory ran out. */
@@ -470,7 +593,8 @@ int wk_changeset_add_op(wk_changeset *cs, const wk_op *op)
 	o.kind = kind_of(op->kind) == KIND_CREATE ? "create" : "set";
 	if (copy_opt(cs, &o.person, op->person) < 0 || copy_opt(cs, &o.entity, op->entity) < 0 ||
 	    copy_opt(cs, &o.entity_id, op->entity_id) < 0 || copy_opt(cs, &o.field, op->field) < 0 ||
-	    copy_opt(cs, &o.old_value, op->old_value) < 0 || copy_opt(cs, &o.new_value, op->new_value) < 0)
+	    copy_opt(cs, &o.old_value, op->old_value) < 0 || copy_opt(cs, &o.new_value, op->new_value) < 0 ||
+	    copy_opt(cs, &o.parents, op->parents) < 0)
 		return wk_error_set(WK_ELIMIT, "out of memory adding to a changeset");
 	if (cs->nops == 0)
 		cs->hlc_min = o.hlc;
@@ -522,6 +646,9 @@ int wk_changeset_encode(wk_buf *out, const wk_changeset *cs)
 	wk_buf_put_be(out, (uint32_t)cs->ncatalogue, 4);
 	for (i = 0; i < cs->ncatalogue; i++)
 		put_str(out, cs->catalogue[i]);
+	wk_buf_put_be(out, (uint32_t)cs->ndepends, 4);
+	for (i = 0; i < cs->ndepends; i++)
+		put_str(out, cs->depends[i]);
 	wk_buf_put_be(out, (uint64_t)cs->hlc_min, 8);
 	wk_buf_put_be(out, (uint64_t)cs->hlc_max, 8);
 	wk_buf_put_be(out, (uint32_t)cs->nops, 4);
@@ -537,6 +664,7 @@ int wk_changeset_encode(wk_buf *out, const wk_changeset *cs)
 		put_opt(out, op->field);
 		put_opt(out, op->old_value);
 		put_opt(out, op->new_value);
+		put_opt(out, op->parents);
 	}
 	if ((rc = wk_buf_check(out, "changeset")) < 0)
 		goto out;
@@ -627,7 +755,13 @@ static int get_str(reader *r, wk_changeset *cs, str_class k, const char **out, c
 	if (k == CLASS_CODE && (len < CODE_MIN || len > CODE_MAX))
 		return wk_error_set(WK_EINVALID, "%s%s must be %d to %d characters", where, what,
 		                    CODE_MIN, CODE_MAX);
-	if (k != CLASS_CODE && len > (k == CLASS_VALUE ? r->caps.max_value : r->caps.max_name))
+	/*
+	 * The caps are for names, text and values; a dependency or a parents list
+	 * has its own longest form (up to 64 entries), which class_check applies
+	 * once the bytes are known to be there.
+	 */
+	if ((k == CLASS_NAME || k == CLASS_TEXT || k == CLASS_VALUE) &&
+	    len > (k == CLASS_VALUE ? r->caps.max_value : r->caps.max_name))
 		return wk_error_set(WK_ELIMIT, "%s%s is %lu bytes; the limit is %zu", where, what,
 		                    (unsigned long)len, k == CLASS_VALUE ? r->caps.max_value : r->caps.max_name);
 	if ((rc = need(r, len, what)) < 0 ||
@@ -697,7 +831,8 @@ static int get_op(reader *r, wk_changeset *cs, wk_op *op)
 	    (rc = get_str(r, cs, CLASS_TEXT, &op->entity_id, "record id")) < 0 ||
 	    (rc = get_opt(r, cs, CLASS_NAME, &op->field, "field")) < 0 ||
 	    (rc = get_opt(r, cs, CLASS_VALUE, &op->old_value, "old value")) < 0 ||
-	    (rc = get_opt(r, cs, CLASS_VALUE, &op->new_value, "new value")) < 0)
+	    (rc = get_opt(r, cs, CLASS_VALUE, &op->new_value, "new value")) < 0 ||
+	    (rc = get_opt(r, cs, CLASS_PARENTS, &op->parents, "parents")) < 0)
 		return rc;
 	return 0;
 }
@@ -725,6 +860,9 @@ static int get_head(reader *r, wk_changeset *cs, size_t max_catalogue)
 		return wk_error_set(WK_EVERSION, "changeset format %lu is newer than this wicket "
 		                    "understands (%d); upgrade wicket", (unsigned long)format,
 		                    WK_CHANGESET_FORMAT);
+	if (format == 1)
+		return wk_error_set(WK_EVERSION, "changeset format 1 was written by a development build of wicket "
+		                    "before field-level merge; it is no longer read: seal the work again with this wicket");
 	if (format != WK_CHANGESET_FORMAT)
 		return wk_error_set(WK_EINVALID, "changeset format %lu does not exist", (unsigned long)format);
 	cs->format = format;
@@ -746,6 +884,15 @@ static int get_head(reader *r, wk_changeset *cs, size_t max_catalogue)
 		if ((rc = get_str(r, cs, CLASS_TEXT, &id, "catalogue id")) < 0)
 			return rc;
 		cs->catalogue[i] = (char *)id;
+	}
+	if ((rc = get_count(r, &cs->ndepends, WK_CHANGESET_MAX_DEPENDS, MIN_DEPEND, "dependencies")) < 0)
+		return rc;
+	if (cs->ndepends && !(cs->depends = calloc(cs->ndepends, sizeof(char *))))
+		return wk_error_set(WK_ELIMIT, "out of memory reading a changeset");
+	for (i = 0; i < cs->ndepends; i++) {
+		if ((rc = get_str(r, cs, CLASS_DEPEND, &id, "dependency")) < 0)
+			return rc;
+		cs->depends[i] = (char *)id;
 	}
 	if ((rc = get_i64(r, &cs->hlc_min, "first clock")) < 0 ||
 	    (rc = get_i64(r, &cs->hlc_max, "last clock")) < 0)
@@ -791,6 +938,7 @@ int wk_changeset_decode(wk_changeset **out, const unsigned char *p, size_t n,
 	}
 	cs->cap_ops_ = cs->nops;
 	cs->cap_catalogue_ = cs->ncatalogue;
+	cs->cap_depends_ = cs->ndepends;
 	for (i = 0; i < cs->nops; i++)
 		if ((rc = get_op(&r, cs, &cs->ops[i])) < 0)
 			goto out;

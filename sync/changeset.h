@@ -37,7 +37,7 @@
 #include "entity.h"
 
 /* The format version this program writes and reads. */
-#define WK_CHANGESET_FORMAT 1
+#define WK_CHANGESET_FORMAT 2
 
 /* Bytes of a changeset hash (BLAKE2b-256). */
 #define WK_CHANGESET_HASH_BYTES 32
@@ -64,6 +64,9 @@
 #define WK_CHANGESET_MAX_OPS ((size_t)1000000)
 #define WK_CHANGESET_MAX_NAME ((size_t)256)
 #define WK_CHANGESET_MAX_CATALOGUE ((size_t)1024)
+/* Chains of other devices a changeset depends on; parents of one set. */
+#define WK_CHANGESET_MAX_DEPENDS ((size_t)4096)
+#define WK_CHANGESET_MAX_PARENTS 64
 
 struct wk_changeset_mem;
 
@@ -82,13 +85,20 @@ typedef struct {
 	uint32_t schema_version;      /* the store's schema version, >= 1 */
 	char **catalogue;             /* national document ids, sorted (bytewise), unique */
 	size_t ncatalogue;
+	/*
+	 * What the sealing store held of the site's other chains: "<device>:<seq>"
+	 * for each, sorted (bytewise), one per device, never this changeset's
+	 * own device. A receiver applies the changeset only after those.
+	 */
+	char **depends;
+	size_t ndepends;
 	int64_t hlc_min, hlc_max;     /* the first and last op's clock */
 	wk_op *ops;                   /* oldest first: seq and hlc strictly increasing */
 	size_t nops;
 
 	/* Private: the memory behind the strings and arrays, and the encoded size. */
 	struct wk_changeset_mem *mem_;
-	size_t size_, cap_ops_, cap_catalogue_;
+	size_t size_, cap_ops_, cap_catalogue_, cap_depends_;
 } wk_changeset;
 
 /*
@@ -124,6 +134,13 @@ void wk_changeset_free(wk_changeset *cs);
  * bad id, WK_ELIMIT when the catalogue or the changeset is full.
  */
 int wk_changeset_add_catalogue(wk_changeset *cs, const char *id);
+
+/*
+ * Record that the changeset follows device's chain up to seq (>= 1): the
+ * receiver holds it back until it holds that much. device is not the
+ * changeset's own and appears once. WK_EINVALID, or WK_ELIMIT when full.
+ */
+int wk_changeset_add_depend(wk_changeset *cs, const char *device, uint64_t seq);
 
 /*
  * Append a copy of op (its strings are copied; op is not kept) and widen the

@@ -99,6 +99,27 @@ typedef struct {
 	size_t sealed;
 } sealer;
 
+/* What this store holds of the site's other chains: the changeset depends on them. */
+static int add_depends(sealer *z)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = wk_store_prepare(z->st, &s, "SELECT device, max(seq) FROM changeset WHERE site = ? AND device != ?"
+	                                      " GROUP BY device ORDER BY device")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, z->pos.site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, z->pos.device, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((rc = wk_changeset_add_depend(z->cs, (const char *)sqlite3_column_text(s, 0),
+		                                  (uint64_t)sqlite3_column_int64(s, 1))) < 0)
+			goto out;
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(z->st, rc, "cannot read the ledger");
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
 static int add_catalogue(sealer *z)
 {
 	sqlite3_stmt *s = NULL;
@@ -166,7 +187,9 @@ static int start(sealer *z)
 	int rc = wk_changeset_new(&z->cs, z->pos.site, z->pos.device, (uint64_t)z->pos.last_seq + 1,
 	                          z->pos.last_seq ? z->pos.last_hash : NULL, z->schema);
 
-	return rc < 0 ? rc : add_catalogue(z);
+	if (rc == 0)
+		rc = add_catalogue(z);
+	return rc < 0 ? rc : add_depends(z);
 }
 
 static int seal_op(const wk_op *op, void *arg)
@@ -202,7 +225,7 @@ static int collect_pending(wk_store *st, const char *device, wk_op **ops, size_t
 	*n = 0;
 	*strings = NULL;
 	if ((rc = wk_store_prepare(st, &s,
-	        "SELECT seq, hlc, device, person, entity, entity_id, kind, field, old_value, new_value"
+	        "SELECT seq, hlc, device, person, entity, entity_id, kind, field, old_value, new_value, parents"
 	        " FROM op WHERE device = ? AND changeset IS NULL ORDER BY seq")) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC);
@@ -215,7 +238,7 @@ static int collect_pending(wk_store *st, const char *device, wk_op **ops, size_t
 			char **ns;
 			cap = cap ? cap * 2 : 256;
 			no = realloc(*ops, cap * sizeof(**ops));
-			ns = realloc(*strings, cap * 8 * sizeof(char *));
+			ns = realloc(*strings, cap * 9 * sizeof(char *));
 			if (no)
 				*ops = no;
 			if (ns)
@@ -226,10 +249,10 @@ static int collect_pending(wk_store *st, const char *device, wk_op **ops, size_t
 			}
 		}
 		o = &(*ops)[*n];
-		str = &(*strings)[*n * 8];
+		str = &(*strings)[*n * 9];
 		o->seq = sqlite3_column_int64(s, 0);
 		o->hlc = sqlite3_column_int64(s, 1);
-		for (k = 0; k < 8; k++) {
+		for (k = 0; k < 9; k++) {
 			const char *t = (const char *)sqlite3_column_text(s, (int)k + 2);
 			str[k] = t ? strdup(t) : NULL;
 		}
@@ -242,6 +265,7 @@ static int collect_pending(wk_store *st, const char *device, wk_op **ops, size_t
 		o->field = str[5];
 		o->old_value = str[6];
 		o->new_value = str[7];
+		o->parents = str[8];
 	}
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read pending operations");
 out:
@@ -306,7 +330,7 @@ out:
 	if (rc < 0)
 		wk_store_rollback(st);
 	wk_changeset_free(z.cs);
-	for (i = 0; i < nops * 8; i++)
+	for (i = 0; i < nops * 9; i++)
 		free(strings[i]);
 	free(strings);
 	free(ops);
@@ -324,10 +348,14 @@ int wk_ledger_op_in_scope(const char *site, int role, const wk_op *op)
 	int decides = op->field && strcmp(op->entity, "plan") == 0 && strcmp(op->field, "status") == 0 && op->new_value &&
 	              (strcmp(op->new_value, "approved") == 0 || strcmp(op->new_value, "returned") == 0);
 
+	/* A resolution writes over two or more concurrent writes of a field (wk_entity_resolve). */
+	int resolves = op->field && op->parents && strchr(op->parents, ',');
+
 	if (role == WK_TRUST_OFFICER || role == WK_TRUST_ROOT) {
-		if (strcmp(op->entity, "signoff") == 0 || decides)
+		if (strcmp(op->entity, "signoff") == 0 || decides || resolves || strcmp(op->entity, "national_doc") == 0)
 			return 0;
-		return wk_error_set(WK_EPOLICY, "operation %lld: a regional officer writes only sign-offs for a site, not %s %s",
+		return wk_error_set(WK_EPOLICY, "operation %lld: a regional officer writes for a site only sign-offs, "
+		                    "conflict resolutions and national documents, not %s %s",
 		                    (long long)op->seq, op->entity, op->entity_id);
 	}
 	if (strcmp(op->entity, "signoff") == 0 || decides)
@@ -410,7 +438,159 @@ static int same_bytes(wk_store *st, const wk_envelope_info *info, const unsigned
 	return rc;
 }
 
-/* The chain position: next in line, a duplicate (1), or refused. */
+/* ---- waiting for dependencies -------------------------------------------- */
+
+/* 1 if the changeset (site, device, seq) waits here, 0 if not. */
+static int waiting_holds(wk_store *st, const char *site, const char *device, long long seq)
+{
+	const char *args[3];
+	char n[24];
+	long long found = 0;
+	int rc;
+
+	snprintf(n, sizeof(n), "%lld", seq);
+	args[0] = site;
+	args[1] = device;
+	args[2] = n;
+	rc = wk_query_int(st, args, 3, "SELECT count(*) FROM waiting WHERE site = ?1 AND device = ?2 AND seq = ?3", &found);
+	return rc < 0 ? rc : found > 0;
+}
+
+/* Keep an envelope that cannot be applied yet, in its own transaction. */
+static int wait_for(wk_store *st, const wk_envelope_info *info, const char *source, const unsigned char *env,
+                    size_t n, const char *reason)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	wk_store_rollback(st);
+	if ((rc = wk_store_begin(st)) < 0)
+		return rc;
+	if ((rc = wk_store_prepare(st, &s, "INSERT OR IGNORE INTO waiting(site, device, seq, source, reason, envelope)"
+	                                   " VALUES (?, ?, ?, ?, ?, ?)")) < 0)
+		goto out;
+	sqlite3_bind_text(s, 1, info->site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, info->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (long long)info->seq);
+	sqlite3_bind_text(s, 4, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 6, env, n, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot keep a changeset for later");
+	sqlite3_finalize(s);
+out:
+	if (rc == 0)
+		return wk_store_commit(st);
+	wk_store_rollback(st);
+	return rc;
+}
+
+/* The first dependency of cs not held yet, described in why; 0 when all are held, 1 when one is missing. */
+static int depends_missing(wk_store *st, const wk_changeset *cs, char *why, size_t size)
+{
+	unsigned char hash[32];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < cs->ndepends; i++) {
+		char device[24];
+		const char *colon = strchr(cs->depends[i], ':');
+		long long want = atoll(colon + 1), held = 0;
+
+		snprintf(device, sizeof(device), "%.*s", (int)(colon - cs->depends[i]), cs->depends[i]);
+		if ((rc = chain_last(st, cs->site, device, &held, hash)) < 0)
+			return rc;
+		if (held < want) {
+			snprintf(why, size, "changeset %s/%s #%llu waits for %s/%s #%lld (held: #%lld)", cs->site, cs->device,
+			         (unsigned long long)cs->seq, cs->site, device, want, held);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int drop_waiting(wk_store *st, const char *site, const char *device, long long seq)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = wk_store_prepare(st, &s, "DELETE FROM waiting WHERE site = ? AND device = ? AND seq = ?")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, seq);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot update the changesets waiting");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int accept_one(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
+                      const char *source);
+
+/*
+ * After a changeset is applied, those waiting for it may go: try every
+ * waiting one in (device, seq) order until a whole pass takes none.
+ */
+static int drain_waiting(wk_store *st, const wk_ledger_keys *k)
+{
+	int progress = 1, rc = 0;
+
+	while (progress && rc == 0) {
+		sqlite3_stmt *s = NULL;
+		long long last_rowid = 0;
+
+		progress = 0;
+		for (;;) {
+			unsigned char *env = NULL;
+			char site[24], device[24], *source = NULL;
+			long long seq = 0, rowid = 0;
+			size_t n = 0;
+			int r;
+
+			/* One row at a time: accepting changes the table. */
+			if ((rc = wk_store_prepare(st, &s, "SELECT rowid, site, device, seq, source, envelope FROM waiting"
+			                                   " WHERE rowid > ? ORDER BY rowid LIMIT 1")) < 0)
+				return rc;
+			sqlite3_bind_int64(s, 1, last_rowid);
+			r = sqlite3_step(s);
+			if (r == SQLITE_ROW) {
+				rowid = sqlite3_column_int64(s, 0);
+				snprintf(site, sizeof(site), "%s", (const char *)sqlite3_column_text(s, 1));
+				snprintf(device, sizeof(device), "%s", (const char *)sqlite3_column_text(s, 2));
+				seq = sqlite3_column_int64(s, 3);
+				source = sqlite3_column_text(s, 4) ? strdup((const char *)sqlite3_column_text(s, 4)) : NULL;
+				n = (size_t)sqlite3_column_bytes(s, 5);
+				if ((env = malloc(n ? n : 1)))
+					memcpy(env, sqlite3_column_blob(s, 5), n);
+			}
+			sqlite3_finalize(s);
+			if (r != SQLITE_ROW) {
+				if (r != SQLITE_DONE)
+					rc = wk_store_fail(st, r, "cannot read the changesets waiting");
+				break;
+			}
+			last_rowid = rowid;
+			if (!env) {
+				free(source);
+				return wk_error_set(WK_ELIMIT, "out of memory");
+			}
+			r = accept_one(st, k, env, n, source ? source : "waiting");
+			free(env);
+			free(source);
+			if (r == WK_LEDGER_WAITING)
+				continue;
+			/* Applied, a duplicate, or refused (then quarantined with its reason): it waits no more. */
+			if (r == WK_LEDGER_APPLIED)
+				progress = 1;
+			if ((rc = drop_waiting(st, site, device, seq)) < 0)
+				return rc;
+		}
+	}
+	return rc;
+}
+
+/* The chain position: next in line, a duplicate (1), behind a waiting one (2), or refused. */
 static int chain_check(wk_store *st, const wk_envelope_info *info, const unsigned char *env, size_t n)
 {
 	unsigned char last_hash[32];
@@ -428,9 +608,13 @@ static int chain_check(wk_store *st, const wk_envelope_info *info, const unsigne
 			"changeset %s/%s #%llu conflicts with the one already held at that sequence (a fork or a replay)",
 			info->site, info->device, (unsigned long long)info->seq);
 	}
-	if ((long long)info->seq != last + 1)
+	if ((long long)info->seq != last + 1) {
+		/* Behind a changeset of the same chain that waits for its dependencies: wait too. */
+		if ((rc = waiting_holds(st, info->site, info->device, last + 1)) != 0)
+			return rc < 0 ? rc : 2;
 		return wk_error_set(WK_ECONFLICT, "changeset %s/%s #%llu leaves a gap: the next expected is #%lld",
 		                    info->site, info->device, (unsigned long long)info->seq, last + 1);
+	}
 	if (memcmp(info->prev, last_hash, 32) != 0)
 		return wk_error_set(WK_ECONFLICT,
 			"changeset %s/%s #%llu does not follow the one held before it (its previous hash differs: a fork)",
@@ -465,6 +649,22 @@ static int apply_changeset(wk_store *st, const wk_changeset *cs, int role)
 int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
                      const char *source)
 {
+	int rc = accept_one(st, k, env, n, source);
+	char msg[1024];
+
+	if (rc == WK_LEDGER_APPLIED) {
+		int r;
+		snprintf(msg, sizeof(msg), "%s", wk_error_msg());
+		if ((r = drain_waiting(st, k)) < 0)
+			return r;
+		wk_error_set(0, "%s", msg);
+	}
+	return rc;
+}
+
+static int accept_one(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
+                      const char *source)
+{
 	wk_envelope_info info;
 	wk_buf plain = WK_BUF_INIT;
 	wk_changeset *cs = NULL;
@@ -497,6 +697,11 @@ int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char 
 		rc = WK_LEDGER_DUPLICATE;
 		goto out;
 	}
+	if (rc == 2) {
+		snprintf(reason, sizeof(reason), "changeset %s/%s #%llu waits behind an earlier one of its chain",
+		         info.site, info.device, (unsigned long long)info.seq);
+		goto wait;
+	}
 	if (rc < 0)
 		goto refuse;
 	/* 5. decryption; 6. decoding with caps; the header and the changeset agree. */
@@ -509,7 +714,11 @@ int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char 
 		                  info.site, info.device, (unsigned long long)info.seq);
 		goto refuse;
 	}
-	/* 7. every operation in scope, applied in this one transaction. */
+	/* 7. what it depends on is held (or it waits); every operation in scope, applied in this one transaction. */
+	if ((rc = depends_missing(st, cs, reason, sizeof(reason))) == 1)
+		goto wait;
+	if (rc < 0)
+		goto refuse;
 	wk_changeset_hash(hash, (const unsigned char *)plain.ptr, plain.len);
 	{
 		const wk_trust_entry *who = NULL;
@@ -523,12 +732,18 @@ int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char 
 		goto out;
 	rc = WK_LEDGER_APPLIED;
 	goto out;
+wait:
+	if ((rc = wait_for(st, &info, source, env, n, reason)) == 0) {
+		wk_error_set(0, "%s", reason);
+		rc = WK_LEDGER_WAITING;
+	}
+	goto out;
 refuse:
 	snprintf(reason, sizeof(reason), "%s", wk_error_msg());
 	quarantine(st, &info, source, env, n, reason);
 	wk_error_set(rc, "%s", reason);
 out:
-	if (rc < 0 && rc != WK_LEDGER_APPLIED)
+	if (rc < 0)
 		wk_store_rollback(st);
 	wk_changeset_free(cs);
 	if (plain.ptr)
@@ -537,6 +752,15 @@ out:
 	free(mysite);
 	free(mydevice);
 	return rc;
+}
+
+int wk_ledger_holds(wk_store *st, const char *site, const char *device, long long seq)
+{
+	unsigned char hash[32];
+	long long last = 0;
+	int rc = chain_last(st, site, device, &last, hash);
+
+	return rc < 0 ? rc : last >= seq;
 }
 
 int wk_ledger_each(wk_store *st, int (*cb)(const char *site, const char *device, long long seq,

@@ -41,12 +41,21 @@ typedef struct {
 /* Seal this device's pending operations; *sealed (may be NULL) counts the changesets made. */
 int wk_ledger_seal(wk_store *st, const wk_ledger_keys *k, size_t *sealed);
 
-enum { WK_LEDGER_APPLIED = 1, WK_LEDGER_DUPLICATE = 2 };
+enum { WK_LEDGER_APPLIED = 1, WK_LEDGER_DUPLICATE = 2, WK_LEDGER_WAITING = 3 };
 
 /*
  * Open one envelope and apply it. Returns WK_LEDGER_APPLIED, WK_LEDGER_DUPLICATE,
- * or a negative wk code (the envelope then sits in quarantine with that
- * message as its reason). source names where it came from, for the report.
+ * WK_LEDGER_WAITING, or a negative wk code (the envelope then sits in
+ * quarantine with that message as its reason). source names where it came
+ * from, for the report.
+ *
+ * Waiting: a changeset depends on what its sealer held of the site's other
+ * chains (changeset.h, depends); one that arrives before those, or behind a
+ * waiting one of its own chain, is kept in the `waiting` table, verified but
+ * not applied, and nothing else changes (wk_error_msg() says what it waits
+ * for). After every changeset applied, the waiting ones are tried again in
+ * order: whatever order changesets come in, each is applied after what its
+ * writer had seen.
  */
 int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
                      const char *source);
@@ -65,6 +74,9 @@ int wk_ledger_each(wk_store *st, int (*cb)(const char *site, const char *device,
  * approval or return of a plan. 0 or WK_EPOLICY.
  */
 int wk_ledger_op_in_scope(const char *site, int role, const wk_op *op);
+
+/* 1 if the store holds changeset (site, device, seq), 0 if not, or a negative code. */
+int wk_ledger_holds(wk_store *st, const char *site, const char *device, long long seq);
 
 /* Counts: {pending_ops, changesets, quarantined}. */
 int wk_ledger_counts(wk_store *st, long long *pending_ops, long long *changesets, long long *quarantined);

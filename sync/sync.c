@@ -172,6 +172,8 @@ static int take_envelope(const char *oid, const unsigned char *blob, size_t n, v
 		a->rep->applied++;
 	else if (rc == WK_LEDGER_DUPLICATE)
 		a->rep->duplicate++;
+	else if (rc == WK_LEDGER_WAITING)
+		a->rep->waiting++;
 	else {
 		a->rep->refused++;
 		problem(a->rep, "a changeset on %s was refused and quarantined: %s", a->ref + strlen(TRACK), wk_error_msg());

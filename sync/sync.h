@@ -23,7 +23,7 @@
 
 typedef struct {
 	int offline;                   /* the remote could not be reached: a normal state */
-	size_t applied, duplicate, refused, sealed, committed, pushed, trust_updates;
+	size_t applied, duplicate, refused, waiting, sealed, committed, pushed, trust_updates;
 	char problem[512];             /* a refusal that did not stop the sync (e.g. a rollback), or "" */
 } wk_sync_report;
 

@@ -1,6 +1,6 @@
 /*
- * Building a changeset: what the constructor, wk_changeset_add_catalogue()
- * and wk_changeset_add_op() accept and refuse, that a refused op leaves the
+ * Building a changeset: what the constructor, wk_changeset_add_catalogue(),
+ * wk_changeset_add_depend() and wk_changeset_add_op() accept and refuse, that a refused op leaves the
  * changeset as it was, that a full changeset says so (WK_ELIMIT) while an op
  * that can never be sealed is invalid, and that the encoder refuses a
  * changeset whose fields were broken by hand.
@@ -20,9 +20,21 @@ static int ok(int rc)
 
 static wk_op set_op(int64_t seq, int64_t hlc, const char *field, const char *oldv, const char *newv)
 {
-	wk_op op = { seq, hlc, DEV, "A. Khan", "assessment", "omu/1.1", "set", field, oldv, newv };
+	wk_op op = { seq, hlc, DEV, "A. Khan", "assessment", "omu/1.1", "set", field, oldv, newv, NULL };
 
 	return op;
+}
+
+/* Bytes of an op's encoding. */
+static size_t op_len(const wk_op *op)
+{
+	size_t n = 8 + 8 + 1 + 4 + strlen(op->person) + 4 + strlen(op->entity) + 4 + strlen(op->entity_id);
+	const char *opt[4] = { op->field, op->old_value, op->new_value, op->parents };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		n += opt[i] ? 1 + 4 + strlen(opt[i]) : 1;
+	return n;
 }
 
 static void check_new(void)
@@ -32,8 +44,10 @@ static void check_new(void)
 
 	wk_changeset_free(NULL);
 	CHECK_EQ_INT(wk_changeset_new(&cs, "LEI", DEV, 1, NULL, 2), 0);
-	CHECK(cs && cs->format == 1 && strcmp(cs->site, "LEI") == 0 && cs->seq == 1 && cs->nops == 0);
-	CHECK(cs && wk_changeset_size(cs) == 4 + 4 + 4 + 3 + 4 + 7 + 8 + 32 + 4 + 4 + 8 + 8 + 4);
+	CHECK(cs && cs->format == 2 && strcmp(cs->site, "LEI") == 0 && cs->seq == 1 && cs->nops == 0);
+	CHECK(cs && cs->ndepends == 0 && cs->depends == NULL);
+	/* magic format site device seq prev schema ncatalogue ndepends hlc_min hlc_max nops */
+	CHECK(cs && wk_changeset_size(cs) == 4 + 4 + 4 + 3 + 4 + 7 + 8 + 32 + 4 + 4 + 4 + 8 + 8 + 4);
 	wk_changeset_free(cs);
 	CHECK_EQ_INT(wk_changeset_new(&cs, "LEI", DEV, 7, prev, 2), 0);
 	CHECK(cs && cs->prev[0] == 1);
@@ -80,11 +94,97 @@ static void check_catalogue(void)
 	wk_changeset_free(cs);
 }
 
+static void check_depends(void)
+{
+	enum { MAX = 4096 };
+	wk_changeset *cs = NULL;
+	wk_buf out = WK_BUF_INIT;
+	wk_op op = set_op(1, 10, "status", NULL, "met");
+	char dev[32];
+	size_t before, i;
+
+	CHECK(ok(wk_changeset_new(&cs, "LEI", DEV, 1, NULL, 2)));
+	if (!cs)
+		return;
+	before = wk_changeset_size(cs);
+	CHECK(ok(wk_changeset_add_depend(cs, "b19e4f0", 2)));
+	CHECK(ok(wk_changeset_add_depend(cs, "a7c90e2", 9223372036854775807ULL)));
+	CHECK(ok(wk_changeset_add_depend(cs, "a7c90e2-2", 10)));
+	CHECK(ok(wk_changeset_add_depend(cs, "A7C90E2", 1))); /* another device: codes are case-sensitive */
+	CHECK_EQ_INT(cs->ndepends, 4);
+	CHECK_EQ_STR(cs->depends[0], "A7C90E2:1");
+	CHECK_EQ_STR(cs->depends[1], "a7c90e2-2:10"); /* '-' sorts before ':' */
+	CHECK_EQ_STR(cs->depends[2], "a7c90e2:9223372036854775807");
+	CHECK_EQ_STR(cs->depends[3], "b19e4f0:2");
+	CHECK_EQ_INT(wk_changeset_size(cs), before + 4 + 9 + 4 + 12 + 4 + 27 + 4 + 9);
+
+	/* Refusals change nothing. */
+	before = wk_changeset_size(cs);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, DEV, 3), WK_EINVALID);
+	CHECK_CONTAINS(wk_error_msg(), "own device");
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "b19e4f0", 2), WK_EINVALID); /* once per device */
+	CHECK_CONTAINS(wk_error_msg(), "already");
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "b19e4f0", 3), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "c1", 0), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "c1", 9223372036854775808ULL), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "c1", UINT64_MAX), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "c", 1), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "", 1), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "c_1", 1), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "c1:5", 1), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "c1@5", 1), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "ABCDEFGHIJKLMNOPQ", 1), WK_EINVALID); /* 17 */
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 1), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, DEV "-2\xff", 1), WK_EINVALID);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, NULL, 1), WK_EUSAGE);
+	CHECK_EQ_INT(wk_changeset_add_depend(NULL, "c1", 1), WK_EUSAGE);
+	CHECK_EQ_INT(cs->ndepends, 4);
+	CHECK_EQ_INT(wk_changeset_size(cs), before);
+	CHECK(ok(wk_changeset_add_depend(cs, "ABCDEFGHIJKLMNOP", 1))); /* 16: the longest code */
+
+	/* Built, encoded, decoded: the same dependencies. */
+	CHECK(ok(wk_changeset_add_op(cs, &op)));
+	CHECK(ok(wk_changeset_encode(&out, cs)));
+	CHECK_EQ_INT(out.len, wk_changeset_size(cs));
+	{
+		wk_changeset *back = NULL;
+
+		CHECK(ok(wk_changeset_decode(&back, (const unsigned char *)out.ptr, out.len, NULL)));
+		CHECK(back && back->ndepends == 5 && strcmp(back->depends[4], "b19e4f0:2") == 0);
+		wk_changeset_free(back);
+	}
+	wk_changeset_free(cs);
+	cs = NULL;
+
+	/* At most 4,096: the next is a limit, and the changeset is still sealed. */
+	CHECK(ok(wk_changeset_new(&cs, "LEI", DEV, 1, NULL, 2)));
+	for (i = 0; cs && i < MAX; i++) {
+		snprintf(dev, sizeof(dev), "dev%zu", MAX - i);
+		if (!ok(wk_changeset_add_depend(cs, dev, i + 1)))
+			break;
+	}
+	CHECK_EQ_INT(i, MAX);
+	before = wk_changeset_size(cs);
+	CHECK_EQ_INT(wk_changeset_add_depend(cs, "dev0", 1), WK_ELIMIT);
+	CHECK_CONTAINS(wk_error_msg(), "dependencies");
+	CHECK_EQ_INT(cs->ndepends, MAX);
+	CHECK_EQ_INT(wk_changeset_size(cs), before);
+	for (i = 1; cs && i < MAX; i++)
+		if (strcmp(cs->depends[i - 1], cs->depends[i]) >= 0)
+			break;
+	CHECK_EQ_INT(i, MAX);
+	CHECK(ok(wk_changeset_add_op(cs, &op)));
+	CHECK(ok(wk_changeset_encode(&out, cs)));
+	CHECK_EQ_INT(out.len, wk_changeset_size(cs));
+	wk_buf_free(&out);
+	wk_changeset_free(cs);
+}
+
 static void check_add_op(void)
 {
 	wk_changeset *cs = NULL;
 	wk_buf out = WK_BUF_INIT;
-	wk_op op, create = { 5, 100, DEV, "A. Khan", "plan", "omu", "create", NULL, NULL, NULL };
+	wk_op op, create = { 5, 100, DEV, "A. Khan", "plan", "omu", "create", NULL, NULL, NULL, NULL };
 	char *big;
 	size_t size;
 
@@ -146,7 +246,40 @@ static void check_add_op(void)
 	CHECK_EQ_INT(cs->nops, 2);
 	CHECK_EQ_INT(cs->hlc_max, 101);
 	CHECK_EQ_INT(wk_changeset_size(cs), size);
-	CHECK(ok(wk_changeset_add_op(cs, &(wk_op){ 9, 200, DEV, "B", "plan", "omu", "set", "title", "", "" })));
+	/* Parents: on a set only, and well formed; refusals change nothing. */
+	op = set_op(7, 102, "status", "met", "not_met");
+	op.parents = "a7c90e2@100,b19e4f0@99";
+	size = wk_changeset_size(cs);
+	CHECK(ok(wk_changeset_add_op(cs, &op)));
+	CHECK_EQ_INT(wk_changeset_size(cs), size + op_len(&op));
+	CHECK(cs->ops[2].parents && cs->ops[2].parents != op.parents &&
+	      strcmp(cs->ops[2].parents, "a7c90e2@100,b19e4f0@99") == 0);
+	size = wk_changeset_size(cs);
+	{
+		static const char *const bad[] = {
+			"", "b19e4f0@99,a7c90e2@100", "a7c90e2@100,a7c90e2@100", "a7c90e2@100,", ",a7c90e2@100",
+			"a7c90e2@0100", "a7c90e2@9223372036854775808", "a7c90e2", "a@1", "a_1@1", "a7c90e2:100",
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			op = set_op(8, 103, "status", NULL, "met");
+			op.parents = bad[k];
+			if (wk_changeset_add_op(cs, &op) != WK_EINVALID) {
+				fprintf(stderr, "  parents \"%s\" accepted\n", bad[k]);
+				CHECK(0);
+			}
+		}
+	}
+	op = create;
+	op.seq = 8;
+	op.hlc = 103;
+	op.parents = "a7c90e2@100";
+	CHECK_EQ_INT(wk_changeset_add_op(cs, &op), WK_EINVALID);
+	CHECK_CONTAINS(wk_error_msg(), "parents");
+	CHECK_EQ_INT(cs->nops, 3);
+	CHECK_EQ_INT(wk_changeset_size(cs), size);
+	CHECK(ok(wk_changeset_add_op(cs, &(wk_op){ 9, 200, DEV, "B", "plan", "omu", "set", "title", "", "", NULL })));
 	CHECK_EQ_INT(wk_changeset_add_op(cs, NULL), WK_EUSAGE);
 	CHECK_EQ_INT(wk_changeset_add_op(NULL, &op), WK_EUSAGE);
 
@@ -232,9 +365,11 @@ static void check_encoder_refuses(void)
 	cs->catalogue[1] = tmp;
 	tmp = cs->catalogue[0]; cs->catalogue[0] = cs->catalogue[1]; cs->catalogue[1] = tmp;
 	CHECK(ok(wk_changeset_encode(&out, cs)));
-	cs->format = 2;
+	cs->format = 3;
 	CHECK_EQ_INT(wk_changeset_encode(&out, cs), WK_EINVALID);
-	cs->format = 1;
+	cs->format = 1; /* this wicket writes format 2 only */
+	CHECK_EQ_INT(wk_changeset_encode(&out, cs), WK_EINVALID);
+	cs->format = 2;
 	cs->ops[1].hlc = 10;
 	CHECK_EQ_INT(wk_changeset_encode(&out, cs), WK_EINVALID);
 	cs->ops[1].hlc = 11;
@@ -245,6 +380,34 @@ static void check_encoder_refuses(void)
 	CHECK_EQ_INT(wk_changeset_encode(&out, cs), WK_EINVALID);
 	cs->seq = 1;
 	CHECK(ok(wk_changeset_encode(&out, cs)));
+
+	/* Dependencies and parents broken by hand. */
+	CHECK(ok(wk_changeset_add_depend(cs, "a1", 3)) && ok(wk_changeset_add_depend(cs, "b1", 4)));
+	CHECK(ok(wk_changeset_encode(&out, cs)));
+	tmp = cs->depends[0]; cs->depends[0] = cs->depends[1]; cs->depends[1] = tmp;
+	CHECK_EQ_INT(wk_changeset_encode(&out, cs), WK_EINVALID);
+	CHECK_CONTAINS(wk_error_msg(), "sorted");
+	CHECK_EQ_INT(out.len, 0);
+	tmp = cs->depends[0]; cs->depends[0] = cs->depends[1]; cs->depends[1] = tmp;
+	tmp = cs->depends[1];
+	cs->depends[1] = "a1:4"; /* a device twice */
+	CHECK_EQ_INT(wk_changeset_encode(&out, cs), WK_EINVALID);
+	CHECK_CONTAINS(wk_error_msg(), "twice");
+	cs->depends[1] = DEV ":1";
+	CHECK_EQ_INT(wk_changeset_encode(&out, cs), WK_EINVALID);
+	CHECK_CONTAINS(wk_error_msg(), "own device");
+	cs->depends[1] = "b1:04";
+	CHECK_EQ_INT(wk_changeset_encode(&out, cs), WK_EINVALID);
+	cs->depends[1] = tmp;
+	CHECK(ok(wk_changeset_encode(&out, cs)));
+	cs->ops[1].parents = "b1@2,a1@1";
+	CHECK_EQ_INT(wk_changeset_encode(&out, cs), WK_EINVALID);
+	CHECK_CONTAINS(wk_error_msg(), "parents");
+	cs->ops[1].parents = "a1@1,b1@2";
+	CHECK(ok(wk_changeset_encode(&out, cs)));
+	cs->ops[1].parents = NULL;
+	CHECK(ok(wk_changeset_encode(&out, cs)));
+	CHECK_EQ_INT(out.len, wk_changeset_size(cs));
 	CHECK_EQ_INT(wk_changeset_encode(NULL, cs), WK_EUSAGE);
 	CHECK_EQ_INT(wk_changeset_encode(&out, NULL), WK_EUSAGE);
 	wk_buf_free(&out);
@@ -255,6 +418,7 @@ int main(void)
 {
 	check_new();
 	check_catalogue();
+	check_depends();
 	check_add_op();
 	check_full();
 	check_encoder_refuses();

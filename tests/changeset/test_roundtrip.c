@@ -3,7 +3,10 @@
  * gives x back field for field, encode(decode(b)) gives b back byte for
  * byte, and so does every damaged copy of b that the decoder accepts (a
  * changed letter in a value is still a valid changeset, but it must then be
- * the only encoding of what it decodes to). Deterministic: a fixed seed.
+ * the only encoding of what it decodes to). The changesets carry random
+ * dependencies (up to a few hundred other devices) and sets over random
+ * parents (none, or 1 to 64 entries, up to the longest list there can be).
+ * Deterministic: a fixed seed.
  */
 #include "test.h"
 #include "changeset.h"
@@ -78,6 +81,51 @@ static char *maybe_value(void)
 	}
 }
 
+/* A decimal number below 2^63: small, or any size up to 19 digits. */
+static uint64_t number(uint64_t min)
+{
+	switch (below(4)) {
+	case 0: return min + below(10);
+	case 1: return (uint64_t)INT64_MAX - below(3);
+	default: return min + (next() >> (1 + below(63)));
+	}
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A parents list: n random "<device>@<clock>" entries, sorted, repeats dropped. */
+static char *parents(const char *codes)
+{
+	size_t n = 1 + below(below(4) ? 4 : 64), i, k = 0, len = 0;
+	char *e[64], *out;
+
+	for (i = 0; i < n; i++) {
+		/* Few devices, so that one device now and then has two entries. */
+		char *code = below(3) ? word("abc", 2, 3) : word(codes, 2, 16);
+
+		e[i] = malloc(17 + 1 + 20 + 1);
+		snprintf(e[i], 17 + 1 + 20 + 1, "%s@%llu", code, (unsigned long long)number(0));
+		free(code);
+	}
+	qsort(e, n, sizeof(e[0]), by_bytes);
+	out = malloc(n * 38 + 1);
+	for (i = 0; i < n; i++) {
+		if (k && strcmp(e[k - 1], e[i]) == 0) {
+			free(e[i]);
+			continue;
+		}
+		e[k++] = e[i];
+	}
+	for (i = 0; i < k; i++) {
+		len += (size_t)sprintf(out + len, "%s%s", i ? "," : "", e[i]);
+		free(e[i]);
+	}
+	return out;
+}
+
 static wk_changeset *generate(void)
 {
 	static const char codes[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-";
@@ -104,17 +152,35 @@ static wk_changeset *generate(void)
 		}
 		free(id);
 	}
+	/* Dependencies: added in any order; a code already there or the changeset's own is refused. */
+	n = below(3) ? below(5) : below(300);
+	for (i = 0; cs && i < n; i++) {
+		char *dev = word(codes, 2, below(4) ? 4 : 16);
+		int rc = wk_changeset_add_depend(cs, dev, number(1));
+		size_t k, had = 0;
+
+		for (k = 0; k < cs->ndepends; k++)
+			if (strncmp(cs->depends[k], dev, strlen(dev)) == 0 && cs->depends[k][strlen(dev)] == ':')
+				had = 1;
+		if (rc < 0 && !(rc == WK_EINVALID && (had || strcmp(dev, device) == 0))) {
+			fprintf(stderr, "generate: %s\n", wk_error_msg());
+			CHECK(0);
+		}
+		free(dev);
+	}
 	n = 1 + below(below(10) ? 12 : 200);
 	for (i = 0; cs && i < n; i++) {
 		wk_op op = { 0 };
 		char *person = text(1, 60), *entity = word(names, 1, 20), *id = text(1, 80);
-		char *field = NULL, *oldv = NULL, *newv = NULL;
+		char *field = NULL, *oldv = NULL, *newv = NULL, *par = NULL;
 		int create = below(4) == 0;
 
 		if (!create) {
 			field = word(names, 1, 24);
 			oldv = maybe_value();
 			newv = maybe_value();
+			if (below(2))
+				par = parents(codes);
 		}
 		oseq += 1 + (int64_t)below(below(2) ? 3 : 100000);
 		hlc += 1 + (int64_t)below(below(2) ? 2 : ((int64_t)1 << 40));
@@ -128,11 +194,12 @@ static wk_changeset *generate(void)
 		op.field = field;
 		op.old_value = oldv;
 		op.new_value = newv;
+		op.parents = par;
 		if (wk_changeset_add_op(cs, &op) < 0) {
 			fprintf(stderr, "generate: %s\n", wk_error_msg());
 			CHECK(0);
 		}
-		free(person); free(entity); free(id); free(field); free(oldv); free(newv);
+		free(person); free(entity); free(id); free(field); free(oldv); free(newv); free(par);
 	}
 	free(site);
 	free(device);
@@ -150,11 +217,14 @@ static int same(const wk_changeset *a, const wk_changeset *b)
 
 	if (a->format != b->format || strcmp(a->site, b->site) || strcmp(a->device, b->device) ||
 	    a->seq != b->seq || memcmp(a->prev, b->prev, 32) || a->schema_version != b->schema_version ||
-	    a->ncatalogue != b->ncatalogue || a->hlc_min != b->hlc_min || a->hlc_max != b->hlc_max ||
-	    a->nops != b->nops)
+	    a->ncatalogue != b->ncatalogue || a->ndepends != b->ndepends || a->hlc_min != b->hlc_min ||
+	    a->hlc_max != b->hlc_max || a->nops != b->nops)
 		return 0;
 	for (i = 0; i < a->ncatalogue; i++)
 		if (strcmp(a->catalogue[i], b->catalogue[i]))
+			return 0;
+	for (i = 0; i < a->ndepends; i++)
+		if (strcmp(a->depends[i], b->depends[i]))
 			return 0;
 	for (i = 0; i < a->nops; i++) {
 		const wk_op *x = &a->ops[i], *y = &b->ops[i];
@@ -163,7 +233,7 @@ static int same(const wk_changeset *a, const wk_changeset *b)
 		    !str_eq(x->person, y->person) || !str_eq(x->entity, y->entity) ||
 		    !str_eq(x->entity_id, y->entity_id) || !str_eq(x->kind, y->kind) ||
 		    !str_eq(x->field, y->field) || !str_eq(x->old_value, y->old_value) ||
-		    !str_eq(x->new_value, y->new_value))
+		    !str_eq(x->new_value, y->new_value) || !str_eq(x->parents, y->parents))
 			return 0;
 	}
 	return 1;
@@ -198,6 +268,7 @@ int main(void)
 	wk_buf a = WK_BUF_INIT, b = WK_BUF_INIT;
 	unsigned char h1[32], h2[32], *q = NULL;
 	size_t i, j, m, accepted = 0, refused = 0, qcap = 0;
+	size_t depends = 0, with_parents = 0, parents_over_name = 0, most_parents = 0;
 	int bad_rt = 0, bad_mut = 0;
 
 	for (i = 0; i < CHANGESETS; i++) {
@@ -206,6 +277,22 @@ int main(void)
 		if (!cs) {
 			CHECK(0);
 			continue;
+		}
+		depends += cs->ndepends;
+		for (j = 0; j < cs->nops; j++) {
+			const char *p = cs->ops[j].parents;
+			size_t entries = 1;
+
+			if (!p)
+				continue;
+			with_parents++;
+			parents_over_name += strlen(p) > WK_CHANGESET_MAX_NAME;
+			while ((p = strchr(p, ',')) != NULL) {
+				p++;
+				entries++;
+			}
+			if (entries > most_parents)
+				most_parents = entries;
 		}
 		if (wk_changeset_encode(&a, cs) < 0 || a.len != wk_changeset_size(cs) ||
 		    wk_changeset_decode(&back, (const unsigned char *)a.ptr, a.len, NULL) < 0 ||
@@ -250,8 +337,13 @@ int main(void)
 	CHECK_EQ_INT(bad_mut, 0);
 	CHECK(accepted > 0 && refused > accepted);
 	CHECK_EQ_INT(accepted + refused, (size_t)CHANGESETS * MUTATIONS);
-	printf("%d changesets round-trip; %zu damaged copies refused, %zu accepted and canonical\n",
-	       CHANGESETS, refused, accepted);
+	/* The new fields were exercised, up to lists longer than any name. */
+	CHECK(depends > CHANGESETS && with_parents > CHANGESETS && parents_over_name > 0);
+	CHECK(most_parents > 32);
+	printf("%d changesets round-trip (%zu dependencies; %zu sets with parents, %zu of them over %zu bytes, "
+	       "up to %zu entries); %zu damaged copies refused, %zu accepted and canonical\n",
+	       CHANGESETS, depends, with_parents, parents_over_name, WK_CHANGESET_MAX_NAME, most_parents,
+	       refused, accepted);
 	free(q);
 	wk_buf_free(&a);
 	wk_buf_free(&b);

@@ -3,7 +3,9 @@
  * three, chained by their hashes) encode to exactly the bytes in
  * tests/changeset/vectors/seqN.hex, those bytes decode to the same fields,
  * and their hashes are those in vectors/seqN.blake2b. A change to any of these
- * is a change of the format (docs/format/changeset.md).
+ * is a change of the format (docs/format/changeset.md). Between them they
+ * hold one, two and three dependencies, and sets over no parent, one, two
+ * and three.
  */
 #include "test.h"
 #include "changeset.h"
@@ -65,14 +67,26 @@ static void hex_of(char *dst, const unsigned char *p, size_t n)
 
 static int add(wk_changeset *cs, int64_t seq, int64_t hlc, const char *person, const char *entity,
                const char *id, const char *kind, const char *field, const char *oldv,
-               const char *newv)
+               const char *newv, const char *parents)
 {
-	wk_op op = { seq, hlc, DEVICE, person, entity, id, kind, field, oldv, newv };
+	wk_op op = { seq, hlc, DEVICE, person, entity, id, kind, field, oldv, newv, parents };
 
 	return wk_changeset_add_op(cs, &op);
 }
 
-/* seq 1: the smallest; one set op. */
+/*
+ * The other devices of the site and the clocks of their writes that the
+ * operations overwrite (clock = milliseconds << 16 | counter):
+ *   a7c90e2@117647994081116160  2026-11-20T09:12:05.310Z, counter 0
+ *   a7c90e2@117655342213496833  2026-11-21T16:20:48.912Z, counter 1
+ *   b19e4f0@117659055685697536  2026-11-22T08:05:12.001Z, counter 0
+ *   a7c90e2-2@117665149885939712  2026-11-23T09:55:02.117Z, counter 0
+ *   a7c90e2@117665332593033216  2026-11-23T10:41:30.006Z, counter 0
+ *   b19e4f0@117665418277683200  2026-11-23T11:03:17.450Z, counter 0
+ *   b19e4f0@117665418277683201  the same millisecond, counter 1
+ */
+
+/* seq 1: the smallest; one dependency, one set over one parent. */
 static wk_changeset *build1(void)
 {
 	wk_changeset *cs = NULL;
@@ -82,12 +96,13 @@ static wk_changeset *build1(void)
 		return NULL;
 	CHECK(ok(wk_changeset_add_catalogue(cs, "stages@1")));
 	CHECK(ok(wk_changeset_add_catalogue(cs, "edm:OMU@1")));
+	CHECK(ok(wk_changeset_add_depend(cs, "a7c90e2", 3)));
 	CHECK(ok(add(cs, 41, T0, "A. Khan", "assessment", "omu/1.1", "set", "status",
-	             "not_assessed", "met")));
+	             "not_assessed", "met", "a7c90e2@117647994081116160")));
 	return cs;
 }
 
-/* seq 2: chains to seq 1; a value set from nothing and one replaced. */
+/* seq 2: chains to seq 1; two dependencies; a set with no parent and one over two (a conflict settled). */
 static wk_changeset *build2(const unsigned char prev[32])
 {
 	wk_changeset *cs = NULL;
@@ -97,14 +112,22 @@ static wk_changeset *build2(const unsigned char prev[32])
 		return NULL;
 	CHECK(ok(wk_changeset_add_catalogue(cs, "edm:OMU@1")));
 	CHECK(ok(wk_changeset_add_catalogue(cs, "stages@1")));
+	CHECK(ok(wk_changeset_add_depend(cs, "b19e4f0", 2)));
+	CHECK(ok(wk_changeset_add_depend(cs, "a7c90e2", 5)));
 	CHECK(ok(add(cs, 42, T0 + ((int64_t)60000 << 16), "A. Khan", "assessment", "omu/1.1", "set",
-	             "owner", NULL, "Head of OMU")));
+	             "owner", NULL, "Head of OMU", NULL)));
 	CHECK(ok(add(cs, 44, T0 + ((int64_t)60000 << 16) + 1, "A. Khan", "assessment", "omu/1.1",
-	             "set", "evidence", "minutes of 3 May", "minutes of 3 and 10 May")));
+	             "set", "evidence", "minutes of 3 May", "minutes of 3 and 10 May",
+	             "a7c90e2@117655342213496833,b19e4f0@117659055685697536")));
 	return cs;
 }
 
-/* seq 3: a create, NULL and empty values, non-ASCII text and person, no catalogue change. */
+/*
+ * seq 3: a create, NULL and empty values, non-ASCII text and person, no
+ * catalogue change; three dependencies whose bytewise order is not the order
+ * of their device codes ("a7c90e2-2:" sorts before "a7c90e2:"), and a set
+ * over three parents in that same order.
+ */
 static wk_changeset *build3(const unsigned char prev[32])
 {
 	wk_changeset *cs = NULL;
@@ -114,15 +137,19 @@ static wk_changeset *build3(const unsigned char prev[32])
 	if (!cs)
 		return NULL;
 	CHECK(ok(wk_changeset_add_catalogue(cs, "edm:OMU@1")));
+	CHECK(ok(wk_changeset_add_depend(cs, "a7c90e2", 6)));
+	CHECK(ok(wk_changeset_add_depend(cs, "b19e4f0", 4)));
+	CHECK(ok(wk_changeset_add_depend(cs, "a7c90e2-2", 1)));
 	CHECK(ok(add(cs, 50, t, "Siobh\xc3\xa1n O\xe2\x80\x99Neill", "inspection", "omic-pre-release-2022",
-	             "create", NULL, NULL, NULL)));
+	             "create", NULL, NULL, NULL, NULL)));
 	CHECK(ok(add(cs, 51, t + 1, "Siobh\xc3\xa1n O\xe2\x80\x99Neill", "inspection",
 	             "omic-pre-release-2022", "set", "title", NULL,
-	             "Offender Management in Custody \xe2\x80\x93 Pre-release")));
+	             "Offender Management in Custody \xe2\x80\x93 Pre-release", NULL)));
 	CHECK(ok(add(cs, 52, t + 2, "Siobh\xc3\xa1n O\xe2\x80\x99Neill", "assessment", "omu/2.4", "set",
-	             "local_arrangement", "", NULL)));
+	             "local_arrangement", "", NULL,
+	             "a7c90e2-2@117665149885939712,a7c90e2@117665332593033216,b19e4f0@117665418277683200")));
 	CHECK(ok(add(cs, 53, t + 3, "Siobh\xc3\xa1n O\xe2\x80\x99Neill", "assessment", "omu/2.4", "set",
-	             "evidence", NULL, "")));
+	             "evidence", NULL, "", "b19e4f0@117665418277683201")));
 	return cs;
 }
 
@@ -137,11 +164,14 @@ static int same(const wk_changeset *a, const wk_changeset *b)
 
 	if (a->format != b->format || strcmp(a->site, b->site) || strcmp(a->device, b->device) ||
 	    a->seq != b->seq || memcmp(a->prev, b->prev, 32) || a->schema_version != b->schema_version ||
-	    a->ncatalogue != b->ncatalogue || a->hlc_min != b->hlc_min || a->hlc_max != b->hlc_max ||
-	    a->nops != b->nops)
+	    a->ncatalogue != b->ncatalogue || a->ndepends != b->ndepends || a->hlc_min != b->hlc_min ||
+	    a->hlc_max != b->hlc_max || a->nops != b->nops)
 		return 0;
 	for (i = 0; i < a->ncatalogue; i++)
 		if (strcmp(a->catalogue[i], b->catalogue[i]))
+			return 0;
+	for (i = 0; i < a->ndepends; i++)
+		if (strcmp(a->depends[i], b->depends[i]))
 			return 0;
 	for (i = 0; i < a->nops; i++) {
 		const wk_op *x = &a->ops[i], *y = &b->ops[i];
@@ -150,7 +180,7 @@ static int same(const wk_changeset *a, const wk_changeset *b)
 		    !str_eq(x->person, y->person) || !str_eq(x->entity, y->entity) ||
 		    !str_eq(x->entity_id, y->entity_id) || !str_eq(x->kind, y->kind) ||
 		    !str_eq(x->field, y->field) || !str_eq(x->old_value, y->old_value) ||
-		    !str_eq(x->new_value, y->new_value))
+		    !str_eq(x->new_value, y->new_value) || !str_eq(x->parents, y->parents))
 			return 0;
 	}
 	return 1;
@@ -222,6 +252,14 @@ int main(void)
 	CHECK(c3 && c3->ops[2].old_value && c3->ops[2].old_value[0] == '\0' && c3->ops[2].new_value == NULL);
 	CHECK(c3 && c3->ops[3].old_value == NULL && c3->ops[3].new_value && c3->ops[3].new_value[0] == '\0');
 	CHECK(c3 && c3->hlc_min == c3->ops[0].hlc && c3->hlc_max == c3->ops[3].hlc);
+	/* Dependencies are kept sorted by the bytes of the whole entry, whatever order they came in. */
+	CHECK(c2 && c2->ndepends == 2 && strcmp(c2->depends[0], "a7c90e2:5") == 0 &&
+	      strcmp(c2->depends[1], "b19e4f0:2") == 0);
+	CHECK(c3 && c3->ndepends == 3 && strcmp(c3->depends[0], "a7c90e2-2:1") == 0 &&
+	      strcmp(c3->depends[1], "a7c90e2:6") == 0 && strcmp(c3->depends[2], "b19e4f0:4") == 0);
+	/* Parents: none, one, two, three; never on a create. */
+	CHECK(c2 && c2->ops[0].parents == NULL && c3 && c3->ops[0].parents == NULL && c3->ops[1].parents == NULL);
+	CHECK(c1 && c1->ops[0].parents && strcmp(c1->ops[0].parents, "a7c90e2@117647994081116160") == 0);
 
 	/* The hash is BLAKE2b-256 of the domain prefix and the bytes, nothing else. */
 	{
