@@ -384,6 +384,17 @@ static int set_local(wk_store *st, const char *entity, const char *id, const cha
 		goto out;
 	if (resolve ? !parents || !strchr(parents, ',') : same(old, value))
 		goto out; /* nothing changes; a resolution needs at least two heads */
+	if (parents) {
+		const char *c;
+		int n = 1;
+		for (c = parents; (c = strchr(c, ',')); c++)
+			n++;
+		if (n > WK_ENTITY_MAX_PARENTS) {
+			rc = wk_error_set(WK_ELIMIT, "%s %s: %s has %d concurrent values; a change can settle at most %d "
+			                  "at once: ask the region to resolve it", entity, id, field, n, WK_ENTITY_MAX_PARENTS);
+			goto out;
+		}
+	}
 	if ((rc = row_update(st, entity, id, field, value)) < 0 || (rc = hlc_next(st, &hlc)) < 0 ||
 	    (rc = record(st, hlc, wk_store_device(st), wk_store_person(st), entity, id, "set", field, old, value,
 	                 parents, &seq)) < 0)

@@ -22,6 +22,9 @@
 
 #include "store.h"
 
+/* The most writes one change can list as parents (the changeset format's cap). */
+#define WK_ENTITY_MAX_PARENTS 64
+
 /* Who acts on st: checks the values, then wk_store_set_actor (store.h). */
 int wk_entity_set_actor(wk_store *st, const char *person, const char *device);
 

@@ -7,8 +7,11 @@
  * per-device sequence number (1, 2, ... with no gaps), the hash of the
  * device's previous changeset (all zero for sequence 1), the store's schema
  * version, the national documents the operations were written against (the
- * catalogue, e.g. "edm:OMU@1"), the clock range of its operations and the
- * operations themselves, oldest first.
+ * catalogue, e.g. "edm:OMU@1"), what the sealer held of the site's other
+ * devices' chains (depends: the receiver applies it only after those), the
+ * clock range of its operations and the operations themselves, oldest
+ * first; each set names the writes of its field it overwrites (parents),
+ * which is how a receiver tells a later write from a concurrent one.
  *
  * The encoding is canonical: one changeset has exactly one byte string, and
  * wk_changeset_decode() accepts exactly the byte strings that
@@ -71,8 +74,8 @@
 struct wk_changeset_mem;
 
 /*
- * A changeset. Build it with wk_changeset_new(), wk_changeset_add_catalogue()
- * and wk_changeset_add_op(), or get it from wk_changeset_decode(); read its
+ * A changeset. Build it with wk_changeset_new(), wk_changeset_add_catalogue(),
+ * wk_changeset_add_depend() and wk_changeset_add_op(), or get it from wk_changeset_decode(); read its
  * fields freely. Every string and array belongs to the changeset and lives
  * until wk_changeset_free(). Each op's device points to the changeset's
  * device; each op's kind is the static string "create" or "set".
@@ -145,8 +148,9 @@ int wk_changeset_add_depend(wk_changeset *cs, const char *device, uint64_t seq);
 /*
  * Append a copy of op (its strings are copied; op is not kept) and widen the
  * clock range. The op must be one the encoder accepts: device equal to the
- * changeset's, seq and hlc greater than the last op's, kind "create" (field
- * and values NULL) or "set" (field given), valid names and UTF-8 text within
+ * changeset's, seq and hlc greater than the last op's, kind "create" (field,
+ * values and parents NULL) or "set" (field given; parents NULL or a valid
+ * list), valid names and UTF-8 text within
  * the caps: otherwise WK_EINVALID and the changeset is unchanged. Such an op
  * always fits in an empty changeset. WK_ELIMIT when adding it would make the
  * changeset exceed WK_CHANGESET_MAX_BYTES or WK_CHANGESET_MAX_OPS: the
@@ -178,7 +182,7 @@ int wk_changeset_encode(wk_buf *out, const wk_changeset *cs);
  * Decode the n bytes at p strictly (lim NULL: the format's caps). On success
  * *out is a changeset that belongs to the caller (wk_changeset_free()); on
  * failure *out is NULL and the code is WK_EVERSION for a format version this
- * program does not know (newer), WK_ELIMIT for a cap exceeded, or
+ * program does not read (newer, or format 1 from before field-level merge), WK_ELIMIT for a cap exceeded, or
  * WK_EINVALID for anything else that is not the encoding of a valid
  * changeset (truncated, trailing bytes, bad tags, text, order or range). The
  * message gives the byte offset, never the input's text.

@@ -609,8 +609,11 @@ static int chain_check(wk_store *st, const wk_envelope_info *info, const unsigne
 			info->site, info->device, (unsigned long long)info->seq);
 	}
 	if ((long long)info->seq != last + 1) {
-		/* Behind a changeset of the same chain that waits for its dependencies: wait too. */
-		if ((rc = waiting_holds(st, info->site, info->device, last + 1)) != 0)
+		/*
+		 * Right behind a changeset of the same chain that waits for its
+		 * dependencies (so the run of waiting ones has no hole): wait too.
+		 */
+		if ((rc = waiting_holds(st, info->site, info->device, (long long)info->seq - 1)) != 0)
 			return rc < 0 ? rc : 2;
 		return wk_error_set(WK_ECONFLICT, "changeset %s/%s #%llu leaves a gap: the next expected is #%lld",
 		                    info->site, info->device, (unsigned long long)info->seq, last + 1);

@@ -84,10 +84,14 @@ static char *maybe_value(void)
 /* A decimal number below 2^63: small, or any size up to 19 digits. */
 static uint64_t number(uint64_t min)
 {
+	unsigned shift;
+
 	switch (below(4)) {
 	case 0: return min + below(10);
 	case 1: return (uint64_t)INT64_MAX - below(3);
-	default: return min + (next() >> (1 + below(63)));
+	default: /* one call after the other: the same numbers whatever the compiler */
+		shift = 1 + (unsigned)below(63);
+		return min + (next() >> shift);
 	}
 }
 
