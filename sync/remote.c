@@ -6,6 +6,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <git2.h>
 #include <poll.h>
@@ -514,6 +515,46 @@ static void child_run(wk_repo *r, const wk_remote_options *o, int fd, const char
 	_exit(0);
 }
 
+/*
+ * Bytes the child has read and written so far (its sockets and files), from
+ * /proc/<pid>/io; -1 where the kernel does not keep them. libgit2 reports
+ * progress per object (fetch) or per pack write (push), so on a slow link
+ * bytes keep moving for long stretches with no progress call: the stall
+ * watch counts the bytes themselves.
+ */
+static long long child_bytes(pid_t pid)
+{
+	char path[64], buf[512];
+	long long rchar = -1, wchar = -1;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	{
+		const char *r = strstr(buf, "rchar: "), *w = strstr(buf, "wchar: ");
+		if (r)
+			rchar = atoll(r + 7);
+		if (w)
+			wchar = atoll(w + 7);
+	}
+	return rchar < 0 || wchar < 0 ? -1 : rchar + wchar;
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Run the transfer in a child; watch it; kill it when no bytes move for the stall limit. */
 static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *prefixes, size_t n,
                     const char *push_ref, int *accepted)
@@ -521,7 +562,8 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
 	unsigned stall = o->stall_seconds ? o->stall_seconds : 60;
 	char buf[4096], line[1200], msg[1100] = "";
 	size_t used = 0;
-	int fds[2], status = 0, rc = 0, done = 0, err = 0, saw_ref = 0;
+	int fds[2], status = 0, rc = 0, done = 0, err = 0, saw_ref = 0, answered = 0;
+	long long last_move, moved = -1;
 	pid_t pid;
 
 	if (accepted)
@@ -543,15 +585,29 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
 		_exit(1);
 	}
 	close(fds[1]);
+	last_move = now_ms();
 	for (;;) {
 		struct pollfd p = { fds[0], POLLIN, 0 };
 		ssize_t got;
-		int pr = poll(&p, 1, (int)stall * 1000);
+		int pr = poll(&p, 1, 250);
 
 		if (pr == 0) {
+			long long b = child_bytes(pid);
+
+			if (b >= 0 && b != moved) {
+				moved = b;
+				last_move = now_ms();
+				continue;
+			}
+			if (now_ms() - last_move < (long long)stall * 1000)
+				continue;
 			kill(pid, SIGKILL);
-			rc = wk_error_set(WK_ELIMIT, "the link to the regional repository stalled: no bytes moved for %u s; "
-			                  "the transfer was abandoned and the next sync resumes it", stall);
+			/* A link that goes silent is a link that is down: the sync reports offline (exit 3). */
+			rc = wk_error_set(WK_EIO, answered ?
+			                  "the link to the regional repository stalled: no bytes moved for %u s; the transfer "
+			                  "was abandoned and the next sync resumes it" :
+			                  "cannot reach the regional repository: no answer for %u s (stalled); the next sync "
+			                  "tries again", stall);
 			break;
 		}
 		if (pr < 0) {
@@ -564,6 +620,7 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
 		got = read(fds[0], buf, sizeof(buf));
 		if (got <= 0)
 			break;
+		last_move = now_ms();
 		for (ssize_t i = 0; i < got; i++) {
 			char ch = buf[i];
 			if (ch != '\n') {
@@ -573,6 +630,8 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
 			}
 			line[used] = '\0';
 			used = 0;
+			if (line[0] == 'P')
+				answered = 1;
 			if (line[0] == 'P' && o->progress) {
 				char phase[8];
 				unsigned a = 0, b = 0;

@@ -332,7 +332,7 @@ static int push_chain(wk_store *st, wk_repo *repo, const wk_remote_options *o, c
 int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **trust, const wk_remote_options *o,
                    wk_sync_report *rep)
 {
-	char *site = NULL, *device = NULL, own[300], own_track[320], prefix[300], tip[41], rtip[41];
+	char *site = NULL, *device = NULL, own[300], own_track[320], prefix[300], tip[41], rtip[41], why[600] = "";
 	const char *fetch[2];
 	accept_ctx a;
 	size_t sealed = 0;
@@ -352,6 +352,7 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 	rc = wk_repo_fetch(repo, o, fetch, 2);
 	if (rc == WK_EIO) {
 		offline = 1; /* reported as offline only if nothing else fails below */
+		snprintf(why, sizeof(why), "%s", wk_error_msg());
 	} else if (rc < 0) {
 		goto out;
 	}
@@ -383,9 +384,8 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 		goto out;
 	if (offline) {
 		rep->offline = 1;
-		rc = wk_error_set(WK_EIO, "offline: the regional repository at %s cannot be reached; %zu changeset%s "
-		                  "wait%s safely here for the next sync", o->url, rep->committed, rep->committed == 1 ? "" : "s",
-		                  rep->committed == 1 ? "s" : "");
+		rc = wk_error_set(WK_EIO, "offline: %s (%s); %zu changeset%s wait%s safely here for the next sync", why,
+		                  o->url, rep->committed, rep->committed == 1 ? "" : "s", rep->committed == 1 ? "s" : "");
 		goto out;
 	}
 	/* 5. Reconcile with what the remote already holds of this device (an earlier push cut short). */
@@ -400,9 +400,11 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 			problem(rep, "the regional repository lost changesets of this device it had confirmed (a rollback); "
 			        "they are being sent again");
 	}
-	/* 6. Push, fast-forward only; delivered once the remote confirms. */
-	if ((rc = push_chain(st, repo, o, site, device, own, own_track, &rep->pushed)) < 0)
+	/* 6. Push, fast-forward only; delivered once the remote confirms. A link lost mid-push is offline. */
+	if ((rc = push_chain(st, repo, o, site, device, own, own_track, &rep->pushed)) < 0) {
+		rep->offline = rc == WK_EIO;
 		goto out;
+	}
 	if (tip[0])
 		rc = seen_set(st, own_track, tip);
 out:
