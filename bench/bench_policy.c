@@ -12,6 +12,7 @@
  * machine's speed hits both sides alike; medians are reported.
  * Usage: bench_policy [ROUNDS]   (WICKET_POLICY_DIR: the policies folder)
  */
+#include "bench.h"
 #include "fixture.h"
 #include "inspection.h"
 #include "plan.h"
@@ -131,5 +132,6 @@ int main(int argc, char **argv)
 	free(r0);
 	free(r1);
 	wk_store_close(st);
+	bench_remove_store(path);
 	return 0;
 }
