@@ -110,12 +110,12 @@ static int hlc_next(wk_store *st, int64_t *out)
 	int64_t now, last = 0;
 	int rc;
 
-	if ((rc = wk_store_prepare(st, &s, "SELECT max(hlc) FROM op")) < 0)
+	if ((rc = wk_store_cached(st, &s, "SELECT max(hlc) FROM op")) < 0)
 		return rc;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		last = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
 		return wk_store_fail(st, rc, "cannot read the clock");
 	gettimeofday(&tv, NULL);
@@ -133,7 +133,7 @@ static int record(wk_store *st, int64_t hlc, const char *device, const char *per
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((rc = wk_store_prepare(st, &s,
+	if ((rc = wk_store_cached(st, &s,
 	        "INSERT INTO op(hlc, device, person, entity, entity_id, kind, field, old_value, new_value, parents) "
 	        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
 		return rc;
@@ -149,7 +149,7 @@ static int record(wk_store *st, int64_t hlc, const char *device, const char *per
 	sqlite3_bind_text(s, 10, parents, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot record the change");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (rc == 0 && seq)
 		*seq = sqlite3_last_insert_rowid(wk_store_db(st));
 	return rc;
@@ -175,7 +175,7 @@ static int heads_seen(wk_store *st, const char *entity, const char *id, const ch
 	int rc;
 
 	*out = NULL;
-	if ((rc = wk_store_prepare(st, &s,
+	if ((rc = wk_store_cached(st, &s,
 	        "SELECT h.device || '@' || h.hlc AS p FROM field_head h JOIN op o ON o.seq = h.op"
 	        " WHERE h.entity = ?1 AND h.entity_id = ?2 AND h.field = ?3 AND (?5 OR o.new_value IS ?4)"
 	        " ORDER BY p")) < 0)
@@ -191,7 +191,7 @@ static int heads_seen(wk_store *st, const char *entity, const char *id, const ch
 		wk_buf_puts(&b, (const char *)sqlite3_column_text(s, 0));
 	}
 	rc = rc == SQLITE_DONE ? wk_buf_check(&b, "the parents of a change") : wk_store_fail(st, rc, "cannot read the record's history");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (rc == 0 && b.len)
 		*out = wk_buf_detach(&b);
 	wk_buf_free(&b);
@@ -207,7 +207,7 @@ static int heads_add(wk_store *st, const char *entity, const char *id, const cha
 	int rc = 0;
 
 	if (p && *p) {
-		if ((rc = wk_store_prepare(st, &s, "DELETE FROM field_head WHERE entity = ?1 AND entity_id = ?2"
+		if ((rc = wk_store_cached(st, &s, "DELETE FROM field_head WHERE entity = ?1 AND entity_id = ?2"
 		                                   " AND field = ?3 AND device = ?4 AND hlc = ?5")) < 0)
 			return rc;
 		sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
@@ -229,11 +229,11 @@ static int heads_add(wk_store *st, const char *entity, const char *id, const cha
 			sqlite3_reset(s);
 			p = *end ? end + 1 : end;
 		}
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 		if (rc < 0)
 			return rc;
 	}
-	if ((rc = wk_store_prepare(st, &s, "INSERT OR REPLACE INTO field_head(entity, entity_id, field, hlc, device, op)"
+	if ((rc = wk_store_cached(st, &s, "INSERT OR REPLACE INTO field_head(entity, entity_id, field, hlc, device, op)"
 	                                   " VALUES (?, ?, ?, ?, ?, ?)")) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
@@ -244,7 +244,7 @@ static int heads_add(wk_store *st, const char *entity, const char *id, const cha
 	sqlite3_bind_int64(s, 6, seq);
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot merge the change");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -262,7 +262,7 @@ static int row_insert(wk_store *st, const char *entity, const char *id)
 	int rc;
 
 	snprintf(sql, sizeof(sql), "INSERT INTO %s(id) VALUES (?)", entity);
-	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+	if ((rc = wk_store_cached(st, &s, sql)) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -272,7 +272,7 @@ static int row_insert(wk_store *st, const char *entity, const char *id)
 		rc = wk_error_set(WK_EEXISTS, "%s '%s' already exists", entity, id);
 	else
 		rc = wk_store_fail(st, rc, "cannot save the change");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -284,7 +284,7 @@ static int row_update(wk_store *st, const char *entity, const char *id,
 	int rc;
 
 	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ? WHERE id = ?", entity, field);
-	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+	if ((rc = wk_store_cached(st, &s, sql)) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, value, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
@@ -297,7 +297,7 @@ static int row_update(wk_store *st, const char *entity, const char *id,
 		                  entity, id, field);
 	else
 		rc = wk_store_fail(st, rc, "cannot save the change");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -327,7 +327,7 @@ int wk_entity_get(wk_store *st, const char *entity, const char *id,
 	if ((rc = check_names(entity, field)) < 0)
 		return rc;
 	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE id = ?", field, entity);
-	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+	if ((rc = wk_store_cached(st, &s, sql)) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -341,7 +341,7 @@ int wk_entity_get(wk_store *st, const char *entity, const char *id,
 	} else {
 		rc = wk_store_fail(st, rc, "cannot read the record");
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -354,12 +354,12 @@ int wk_entity_exists(wk_store *st, const char *entity, const char *id)
 	if ((rc = check_names(entity, NULL)) < 0)
 		return rc;
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?", entity);
-	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+	if ((rc = wk_store_cached(st, &s, sql)) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the record");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -425,7 +425,7 @@ static int heads_settle(wk_store *st, const char *entity, const char *id, const 
 	char *value = NULL;
 	int rc, found = 0;
 
-	if ((rc = wk_store_prepare(st, &s,
+	if ((rc = wk_store_cached(st, &s,
 	        "SELECT o.new_value FROM field_head h JOIN op o ON o.seq = h.op"
 	        " WHERE h.entity = ?1 AND h.entity_id = ?2 AND h.field = ?3 ORDER BY h.hlc DESC, h.device DESC LIMIT 1")) < 0)
 		return rc;
@@ -442,7 +442,7 @@ static int heads_settle(wk_store *st, const char *entity, const char *id, const 
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the record's history");
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (rc == 0 && found)
 		rc = row_update(st, entity, id, field, value);
 	free(value);

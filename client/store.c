@@ -17,11 +17,19 @@
 /* How long a write waits for another process before giving up. */
 #define WK_STORE_BUSY_MS 2000
 
+/* Statements kept prepared for the hot paths (wk_store_cached). */
+#define STMT_CACHE 48
+
 struct wk_store {
 	sqlite3 *db;
 	char *path;
 	char person[256];
 	char device[64];
+	struct {
+		char *sql;
+		sqlite3_stmt *s;
+	} cache[STMT_CACHE];
+	int ncache, evict;
 };
 
 sqlite3 *wk_store_db(wk_store *st)
@@ -181,10 +189,52 @@ void wk_store_rollback(wk_store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int wk_store_cached(wk_store *st, sqlite3_stmt **out, const char *sql)
+{
+	int i, rc, slot;
+
+	for (i = 0; i < st->ncache; i++)
+		if (strcmp(st->cache[i].sql, sql) == 0) {
+			sqlite3_reset(st->cache[i].s);
+			sqlite3_clear_bindings(st->cache[i].s);
+			*out = st->cache[i].s;
+			return 0;
+		}
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+	if (rc != SQLITE_OK) {
+		*out = NULL;
+		return wk_store_fail(st, rc, "cannot read store");
+	}
+	if (st->ncache < STMT_CACHE) {
+		slot = st->ncache++;
+	} else {
+		slot = st->evict;
+		st->evict = (st->evict + 1) % STMT_CACHE;
+		sqlite3_finalize(st->cache[slot].s);
+		free(st->cache[slot].sql);
+	}
+	if (!(st->cache[slot].sql = strdup(sql))) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+		st->cache[slot].s = NULL;
+		if (slot == st->ncache - 1)
+			st->ncache--;
+		return wk_error_set(WK_ELIMIT, "out of memory");
+	}
+	st->cache[slot].s = *out;
+	return 0;
+}
+
 void wk_store_close(wk_store *st)
 {
+	int i;
+
 	if (!st)
 		return;
+	for (i = 0; i < st->ncache; i++) {
+		sqlite3_finalize(st->cache[i].s);
+		free(st->cache[i].sql);
+	}
 	if (st->db) {
 		wk_store_rollback(st);
 		sqlite3_close_v2(st->db);

@@ -57,6 +57,14 @@ int wk_store_fail(wk_store *st, int rc, const char *doing);
 /* Prepare a statement; on failure sets the error and returns it. */
 int wk_store_prepare(wk_store *st, sqlite3_stmt **out, const char *sql);
 
+/*
+ * A statement kept prepared in st for sql (reset, bindings cleared), for
+ * the hot paths. It belongs to the store: end each use with sqlite3_reset(),
+ * never sqlite3_finalize(), and never use one sql while a use of the same
+ * sql is still stepping (the store hands out the same statement).
+ */
+int wk_store_cached(wk_store *st, sqlite3_stmt **out, const char *sql);
+
 /* Execute SQL with no results. */
 int wk_store_exec(wk_store *st, const char *sql, const char *doing);
 

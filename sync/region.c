@@ -10,6 +10,7 @@
 #include "truststore.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,57 +137,101 @@ int wk_region_open(wk_store **out, const char *dir)
 	return rc;
 }
 
+/* Remove a store file and its journal files; missing ones are fine. */
+static void unlink_store(const char *path)
+{
+	char p[4300];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-journal", path);
+	unlink(p);
+}
+
+/*
+ * Make a site's replica whole, then put it in place: it is built under a
+ * temporary name and renamed to path only once its catalogue, rules and
+ * settings are committed and it is closed, so a crash or a full disk never
+ * leaves a replica that looks ready and is not.
+ */
+static int replica_create(wk_store *region, const char *dir, const char *site, const char *path)
+{
+	char tmp[4300], sites[4200], *device = NULL, *person = NULL, *pdir = NULL;
+	const char *pol = getenv("WICKET_POLICY_DIR");
+	wk_store *st = NULL;
+	int rc, fd;
+
+	snprintf(sites, sizeof(sites), "%s/.wicket/sites", dir);
+	if (mkdir(sites, 0700) != 0 && errno != EEXIST)
+		return wk_error_set(WK_EIO, "cannot create '%s': %s", sites, strerror(errno));
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	unlink_store(tmp); /* what a crash left of an earlier attempt */
+	if ((rc = wk_store_meta_get(region, "device", &device)) < 0 ||
+	    (rc = wk_store_meta_get(region, "person", &person)) < 0 ||
+	    (rc = wk_store_meta_get(region, "policy_dir", &pdir)) < 0)
+		goto out;
+	if (!pol)
+		pol = pdir ? pdir : WICKET_POLICY_DIR;
+	if ((rc = wk_store_create(&st, tmp)) < 0 || (rc = wk_store_begin(st)) < 0)
+		goto out;
+	if ((rc = wk_store_meta_set(st, "site", site)) < 0 || (rc = wk_store_meta_set(st, "device", device)) < 0 ||
+	    (rc = wk_store_meta_set(st, "person", person)) < 0 || (rc = wk_entity_set_actor(st, person, device)) < 0 ||
+	    (rc = wk_catalogue_load(st, pol, NULL)) < 0 || (rc = wk_rules_load_national(st, pol, NULL)) < 0 ||
+	    /* Last: the mark of a whole replica. */
+	    (rc = wk_store_meta_set(st, "role", "region-replica")) < 0 || (rc = wk_store_commit(st)) < 0)
+		goto out;
+	wk_store_close(st);
+	st = NULL;
+	if (rename(tmp, path) != 0) {
+		rc = wk_error_set(WK_EIO, "cannot put the replica of site %s in place at '%s': %s; free some space or "
+		                  "check the disk, then pull again", site, path, strerror(errno));
+		goto out;
+	}
+	if ((fd = open(sites, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(fd) != 0)
+			rc = wk_error_set(WK_EIO, "cannot make the replica of site %s durable: %s", site, strerror(errno));
+		close(fd);
+	}
+out:
+	if (rc < 0) {
+		wk_store_rollback(st);
+		wk_store_close(st);
+		unlink_store(tmp);
+	}
+	free(device);
+	free(person);
+	free(pdir);
+	return rc;
+}
+
 int wk_region_site_store(wk_store **out, wk_store *region, const char *dir, const char *site, int create)
 {
-	char path[4200], *device = NULL, *person = NULL;
+	char path[4200], *device = NULL, *person = NULL, *role = NULL;
 	int rc;
 
 	*out = NULL;
 	if ((rc = wk_site_code_ok("site code", site)) < 0)
 		return rc;
 	snprintf(path, sizeof(path), "%s/.wicket/sites/%s.db", dir, site);
-	if (access(path, F_OK) == 0)
-		rc = wk_store_open(out, path);
-	else if (!create)
-		return wk_error_set(WK_ENOTFOUND, "the region holds nothing of site %s yet", site);
-	else {
-		snprintf(path, sizeof(path), "%s/.wicket/sites", dir);
-		if (mkdir(path, 0700) != 0 && errno != EEXIST)
-			return wk_error_set(WK_EIO, "cannot create '%s': %s", path, strerror(errno));
-		snprintf(path, sizeof(path), "%s/.wicket/sites/%s.db", dir, site);
-		if ((rc = wk_store_meta_get(region, "device", &device)) < 0 ||
-		    (rc = wk_store_meta_get(region, "person", &person)) < 0)
-			goto out;
-		rc = wk_store_create(out, path);
-		if (rc == 0 && (rc = wk_store_begin(*out)) == 0) {
-			const char *pol = getenv("WICKET_POLICY_DIR");
-			char *pdir = NULL;
-
-			if ((rc = wk_store_meta_get(region, "policy_dir", &pdir)) == 0 && !pol)
-				pol = pdir;
-			if ((rc = wk_store_meta_set(*out, "site", site)) == 0 &&
-			    (rc = wk_store_meta_set(*out, "device", device)) == 0 &&
-			    (rc = wk_store_meta_set(*out, "person", person)) == 0 &&
-			    (rc = wk_store_meta_set(*out, "role", "region-replica")) == 0 &&
-			    (rc = wk_entity_set_actor(*out, person, device)) == 0 &&
-			    (rc = wk_catalogue_load(*out, pol ? pol : WICKET_POLICY_DIR, NULL)) == 0 &&
-			    (rc = wk_rules_load_national(*out, pol ? pol : WICKET_POLICY_DIR, NULL)) == 0)
-				rc = wk_store_commit(*out);
-			free(pdir);
-		}
-		if (rc < 0) {
-			wk_store_close(*out);
-			*out = NULL;
-			unlink(path);
-		}
+	if (access(path, F_OK) != 0) {
+		if (!create)
+			return wk_error_set(WK_ENOTFOUND, "the region holds nothing of site %s yet", site);
+		if ((rc = replica_create(region, dir, site, path)) < 0)
+			return rc;
 	}
-	if (rc == 0) {
-		if (!device && (rc = wk_store_meta_get(*out, "device", &device)) < 0)
-			goto out;
-		if (!person && (rc = wk_store_meta_get(*out, "person", &person)) < 0)
-			goto out;
-		rc = wk_entity_set_actor(*out, person, device);
+	if ((rc = wk_store_open(out, path)) < 0 || (rc = wk_store_meta_get(*out, "role", &role)) < 0)
+		goto out;
+	if (!role || strcmp(role, "region-replica") != 0) {
+		rc = wk_error_set(WK_ECORRUPT, "'%s' is not a whole replica of site %s (it was left half made by an older "
+		                  "wicket); move it aside and pull again", path, site);
+		goto out;
 	}
+	if ((rc = wk_store_meta_get(*out, "device", &device)) < 0 || (rc = wk_store_meta_get(*out, "person", &person)) < 0)
+		goto out;
+	rc = wk_entity_set_actor(*out, person, device);
 out:
 	if (rc < 0) {
 		wk_store_close(*out);
@@ -194,6 +239,7 @@ out:
 	}
 	free(device);
 	free(person);
+	free(role);
 	return rc;
 }
 
