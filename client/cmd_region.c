@@ -4,6 +4,8 @@
  */
 #include "cli.h"
 #include "buf.h"
+#include "catalogue.h"
+#include "entity.h"
 #include "error.h"
 #include "region.h"
 #include "remote.h"
@@ -199,7 +201,75 @@ static int cmd_region_rotate_root(wk_cli *cli)
 static int cmd_quarantine(wk_cli *cli);
 static const wk_opt no_opts[] = { WK_OPTS_END };
 
+static const wk_opt catalogue_opts[] = {
+	{ WK_OPT_STR, "policy-dir", "DIR", "the policies folder (default: the region's, or WICKET_POLICY_DIR)" },
+	WK_OPTS_END
+};
+
+typedef struct {
+	const char *dir, *person;
+	int total;
+} catalogue_ctx;
+
+static int publish_one(wk_cli *cli, wk_store *st, const char *site, void *arg)
+{
+	catalogue_ctx *c = arg;
+	char *device = NULL;
+	int rc, added = 0;
+
+	(void)cli;
+	if ((rc = wk_store_meta_get(st, "device", &device)) < 0 || (rc = wk_entity_set_actor(st, c->person, device)) < 0 ||
+	    (rc = wk_store_begin(st)) < 0)
+		goto out;
+	if ((rc = wk_catalogue_load(st, c->dir, &added)) == 0)
+		rc = wk_store_commit(st);
+	else
+		wk_store_rollback(st);
+	if (rc == 0) {
+		printf("%s: %d new national document%s\n", site, added, added == 1 ? "" : "s");
+		c->total += added;
+	}
+out:
+	free(device);
+	return rc;
+}
+
+static int cmd_region_catalogue(wk_cli *cli)
+{
+	catalogue_ctx c = { NULL, NULL, 0 };
+	char *pdir = NULL, *person = NULL;
+	wk_store *check = NULL;
+	int rc;
+
+	if ((rc = wk_region_open(&check, cli->dir)) < 0)
+		return wk_cli_fail(cli);
+	wk_store_close(check);
+	if ((rc = wk_store_meta_get(cli->store, "policy_dir", &pdir)) < 0 ||
+	    (rc = wk_store_meta_get(cli->store, "person", &person)) < 0)
+		goto out;
+	c.dir = wk_cli_opt(cli, "policy-dir") ? wk_cli_opt(cli, "policy-dir") : getenv("WICKET_POLICY_DIR") ? getenv("WICKET_POLICY_DIR") : pdir;
+	c.person = cli->person ? cli->person : person;
+	if (!c.dir) {
+		rc = wk_error_set(WK_EUSAGE, "no policy folder: give --policy-dir DIR");
+		goto out;
+	}
+	rc = wk_cli_each_store(cli, publish_one, &c);
+	if (rc == 0)
+		printf("%d new national document%s in all; 'wicket region push' sends them to the establishments\n", c.total,
+		       c.total == 1 ? "" : "s");
+out:
+	free(pdir);
+	free(person);
+	return rc < 0 ? wk_cli_fail(cli) : WK_EXIT_OK;
+}
+
 const wk_command wk_cmd_region[] = {
+	{ "region catalogue", NULL, "publish the national catalogue's new versions to every establishment",
+	  cmd_region_catalogue, catalogue_opts, 0, 0, WK_CMD_STORE | WK_CMD_NOGUARD,
+	  "Loads the national documents (EDMs, stages) of the policy folder into the region's replica of each\n"
+	  "establishment, as the officer; 'wicket region push' then sends the new versions on the officer's\n"
+	  "chain, and each device adds them to its catalogue at its next sync, verified like any changeset.\n"
+	  "Versions already published are not sent again; a changed document needs a new version number." },
 	{ "region init", NULL, "create a region: its root key, officer key, store and trust file", cmd_region_init,
 	  init_opts, 0, 0, 0, NULL },
 	{ "region enrol", "REQUEST", "sign a device's enrolment request into a new trust version", cmd_region_enrol,

@@ -300,12 +300,14 @@ int wk_ledger_seal(wk_store *st, const wk_ledger_keys *k, size_t *sealed)
 		goto out;
 	}
 	/*
-	 * This device's copy of the national catalogue and rules is local: the
-	 * region publishes national content, and a site's changesets may not carry
-	 * it (wk_ledger_op_in_scope). Those operations are marked 0, "not sent".
+	 * An establishment's copy of the national catalogue and rules is local:
+	 * the region publishes national content (from its replica of the site,
+	 * 'wicket region catalogue'), and a site's changesets may not carry it
+	 * (wk_ledger_op_in_scope). Those operations are marked 0, "not sent".
 	 */
 	if ((rc = wk_store_exec(st, "UPDATE op SET changeset = 0 WHERE changeset IS NULL"
 	        " AND device = (SELECT value FROM meta WHERE key = 'device')"
+	        " AND coalesce((SELECT value FROM meta WHERE key = 'role'), '') != 'region-replica'"
 	        " AND (entity = 'national_doc' OR (entity = 'policy_script' AND entity_id LIKE 'national/%'))",
 	        "cannot mark national content local")) < 0)
 		goto out;
