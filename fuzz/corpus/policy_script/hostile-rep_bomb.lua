@@ -1,0 +1,2 @@
+-- a string.rep bomb
+return ("x"):rep(1e9)

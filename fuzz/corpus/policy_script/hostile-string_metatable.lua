@@ -1,0 +1,2 @@
+-- changing the string metatable
+getmetatable("").__index = function() return "pwned" end
