@@ -7,8 +7,9 @@
 # Then the region: its trust file and a regional repository on a folder
 # (file://); both establishments enrolled and syncing, one of them offline for
 # a while; the region pulling, auditing and reporting; a plan signed off by
-# the regional roles; and a second Leeds device fed by a bundle on a USB
-# stick. Signed and encrypted end to end.
+# the regional roles; a second Leeds device fed by a bundle on a USB stick;
+# and a conflict between the two Leeds devices, listed everywhere and
+# resolved by the region. Signed and encrypted end to end.
 # Everything happens in a fresh temporary directory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -113,3 +114,27 @@ site="$work/region"; w bundle export --for LEI "$work/usb-region.wkb"
 site="$work/leeds-2"; w bundle import "$work/usb-region.wkb"
 site="$work/leeds-2"; w actionplan summary
 site="$leeds"; w trust show
+
+echo "== a conflict: both Leeds devices change one action's owner before either has seen the other"
+"$wicket" -C "$leeds" action list --json >"$work/actions.json"
+act=$(grep -m1 -oE '"id": "[^"]+"' "$work/actions.json" | cut -d'"' -f4)
+site="$leeds"; w action update "$act" --owner "Head of Reducing Reoffending"
+site="$work/leeds-2"; w action update "$act" --owner "Deputy Governor"
+site="$work/leeds-2"; w bundle export "$work/usb-leeds-2.wkb"
+site="$work/region"; w bundle import "$work/usb-leeds-2.wkb"
+site="$leeds"; w sync
+site="$work/region"; w region pull
+echo "# the second device's change reaches the first on a bundle from the region (it never syncs online)"
+site="$work/region"; w bundle export --for LEI "$work/usb-region-2.wkb"
+site="$leeds"; w bundle import "$work/usb-region-2.wkb"
+echo "# every replica holds the same provisional winner and lists both values, who wrote them and when"
+site="$leeds"; w conflicts
+site="$work/region"; w conflicts
+"$wicket" -C "$work/region" conflicts --json >"$work/conflicts.json"
+conflict=$(grep -m1 -oE '"id": "[0-9a-f]{10}"' "$work/conflicts.json" | cut -d'"' -f4)
+site="$work/region"; w --person "Pat Officer (PGD office)" conflicts resolve "$conflict" --keep 2
+site="$work/region"; w region push
+site="$leeds"; w sync
+site="$leeds"; w conflicts
+site="$leeds"; w action show "$act"
+site="$work/region"; w audit show action "$act" --site LEI
