@@ -314,7 +314,7 @@ static int cmd_bundle_import(wk_cli *cli)
 	router r;
 	session s;
 	unsigned long long v = 0;
-	size_t i;
+	size_t i, refused = 0;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -335,6 +335,7 @@ static int cmd_bundle_import(wk_cli *cli)
 	if (rc < 0)
 		goto out;
 	print_report(&rep);
+	refused = rep.refused;
 out:
 	for (i = 0; i < r.n; i++)
 		wk_store_close(r.stores[i]);
@@ -342,7 +343,7 @@ out:
 	session_free(&s, cli);
 	if (rc < 0)
 		return wk_cli_fail(cli);
-	return rep.refused ? WK_EXIT_FAIL : WK_EXIT_OK;
+	return refused ? WK_EXIT_FAIL : WK_EXIT_OK;
 }
 
 static const wk_opt show_opts[] = { WK_OPTS_END };

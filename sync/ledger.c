@@ -627,6 +627,43 @@ static int chain_check(wk_store *st, const wk_envelope_info *info, const unsigne
 	return 0;
 }
 
+/*
+ * A regional officer's set of an establishment's record is a resolution: it
+ * must write over writes of that field this store holds (with dependencies,
+ * every parent the officer saw is held here), never over invented ones.
+ */
+static int resolution_real(wk_store *st, const wk_op *op)
+{
+	sqlite3_stmt *s = NULL;
+	const char *p = op->parents;
+	int rc = 0;
+
+	if ((rc = wk_store_cached(st, &s, "SELECT 1 FROM op WHERE entity = ?1 AND entity_id = ?2 AND field = ?3"
+	                                  " AND device = ?4 AND hlc = ?5 AND kind = 'set'")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, op->entity, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, op->entity_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, op->field, -1, SQLITE_TRANSIENT);
+	while (p && *p && rc == 0) {
+		const char *at = strchr(p, '@'), *end = strchr(p, ',');
+
+		if (!end)
+			end = p + strlen(p);
+		sqlite3_bind_text(s, 4, p, (int)(at - p), SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 5, strtoll(at + 1, NULL, 10));
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			rc = wk_error_set(WK_EPOLICY, "operation %lld: a regional resolution of %s %s.%s writes over a change "
+			                  "this store does not hold (%.*s)", (long long)op->seq, op->entity, op->entity_id,
+			                  op->field, (int)(end - p), p);
+		else
+			rc = rc == SQLITE_ROW ? 0 : wk_store_fail(st, rc, "cannot read the log");
+		sqlite3_reset(s);
+		p = *end ? end + 1 : end;
+	}
+	return rc;
+}
+
 static int apply_changeset(wk_store *st, const wk_changeset *cs, int role)
 {
 	sqlite3_stmt *s = NULL;
@@ -636,10 +673,18 @@ static int apply_changeset(wk_store *st, const wk_changeset *cs, int role)
 	for (i = 0; i < cs->nops; i++)
 		if ((rc = wk_ledger_op_in_scope(cs->site, role, &cs->ops[i])) < 0)
 			return rc;
-	for (i = 0; i < cs->nops; i++)
-		if ((rc = wk_entity_apply(st, &cs->ops[i])) < 0)
+	for (i = 0; i < cs->nops; i++) {
+		const wk_op *op = &cs->ops[i];
+
+		/* Checked in turn: a resolution may write over an earlier one of the same changeset. */
+		if (role != WK_TRUST_DEVICE && op->field && op->parents && strchr(op->parents, ',') &&
+		    strcmp(op->entity, "signoff") != 0 && strcmp(op->entity, "national_doc") != 0 &&
+		    (rc = resolution_real(st, op)) < 0)
+			return rc;
+		if ((rc = wk_entity_apply(st, op)) < 0)
 			return wk_error_set(rc, "changeset %s/%s #%llu, operation %lld: %s", cs->site, cs->device,
 			                    (unsigned long long)cs->seq, (long long)cs->ops[i].seq, wk_error_msg());
+	}
 	/* The applied operations are part of that changeset, never this device's pending work. */
 	if ((rc = wk_store_prepare(st, &s, "UPDATE op SET changeset = ? WHERE device = ? AND changeset IS NULL")) < 0)
 		return rc;

@@ -54,8 +54,11 @@ run -C "$R" audit verify
 check "the audit passes with national content on the officer's chain" ok
 
 # An establishment's changesets may not carry national content: its own load stays local.
-run -C "$A" edm load --policy-dir "$P"
+WICKET_POLICY_DIR="$P" run -C "$A" edm load
+check "an establishment can load the new version itself" ok && grep -q "1 new" "$OUT"
+"$WICKET" -C "$A" baseline set 1.1 --status met --evidence "minutes" >/dev/null
 run -C "$A" sync
+check "and sync its own work after it" ok
 run -C "$R" region pull
 check "an establishment's own catalogue load is never sent (nothing refused at the region)" ok && \
 	test "$("$WICKET" -C "$R" quarantine --json | grep -c '"reason"')" = 0
