@@ -6,6 +6,7 @@
  * reached: a normal state; the work waits safely for the next sync).
  */
 #include "cli.h"
+#include "conflict.h"
 #include "device.h"
 #include "error.h"
 #include "ledger.h"
@@ -217,11 +218,13 @@ static int cmd_sync(wk_cli *cli)
 
 static int cmd_status(wk_cli *cli)
 {
-	long long pending = 0, changesets = 0, quarantined = 0, unsent = 0;
+	long long pending = 0, changesets = 0, quarantined = 0, unsent = 0, waiting = 0, conflicts = 0;
 	char *url = NULL, *last = NULL;
 	int rc;
 
 	if ((rc = wk_ledger_counts(cli->store, &pending, &changesets, &quarantined)) < 0 ||
+	    (rc = wk_query_int(cli->store, NULL, 0, "SELECT count(*) FROM waiting", &waiting)) < 0 ||
+	    (rc = wk_conflict_count(cli->store, &conflicts)) < 0 ||
 	    (rc = wk_query_int(cli->store, NULL, 0,
 	        "SELECT count(*) FROM changeset WHERE pushed = 0 AND device = (SELECT value FROM meta WHERE key = 'device')",
 	        &unsent)) < 0 ||
@@ -229,13 +232,18 @@ static int cmd_status(wk_cli *cli)
 	    (rc = wk_store_meta_get(cli->store, "sync.last", &last)) < 0)
 		return wk_cli_fail(cli);
 	if (cli->json)
-		wk_cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:s?, s:s?}", "pending_operations", (json_int_t)pending,
-		                            "unsent_changesets", (json_int_t)unsent, "changesets", (json_int_t)changesets,
-		                            "quarantined", (json_int_t)quarantined, "remote", url, "last_sync", last));
+		wk_cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s?, s:s?}", "pending_operations",
+		                            (json_int_t)pending, "unsent_changesets", (json_int_t)unsent, "changesets",
+		                            (json_int_t)changesets, "waiting", (json_int_t)waiting, "quarantined",
+		                            (json_int_t)quarantined, "conflicts", (json_int_t)conflicts, "remote", url,
+		                            "last_sync", last));
 	else
 		printf("pending changes      %lld\nunsent changesets    %lld\nchangesets held      %lld\n"
-		       "quarantined          %lld\nregional repository  %s\nlast successful sync %s\n", pending, unsent,
-		       changesets, quarantined, url ? url : "(none: wicket remote set URL)", last ? last : "never");
+		       "waiting              %lld%s\nquarantined          %lld\nopen conflicts       %lld%s\n"
+		       "regional repository  %s\nlast successful sync %s\n", pending, unsent, changesets, waiting,
+		       waiting ? " (received before what they depend on; applied when it arrives)" : "", quarantined,
+		       conflicts, conflicts ? " ('wicket conflicts' lists them)" : "",
+		       url ? url : "(none: wicket remote set URL)", last ? last : "never");
 	free(url);
 	free(last);
 	return WK_EXIT_OK;

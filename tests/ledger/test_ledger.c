@@ -174,6 +174,50 @@ int main(void)
 		wk_ledger_keys kc = keys_of(&d2, trust);
 		for (i = 0; i < ea.n; i++)
 			CHECK_EQ_INT(wk_ledger_accept(c, &kc, ea.env[i], ea.len[i], "test"), WK_LEDGER_APPLIED);
+
+		/*
+		 * d2 writes after seeing d1's #3, so its changeset depends on it. A
+		 * replica that gets d2's first keeps it waiting, changes nothing else,
+		 * and applies it as soon as d1's #3 arrives.
+		 */
+		{
+			wk_assessment_change ch = WK_ASSESSMENT_CHANGE_INIT;
+			envelopes e2 = { { 0 }, { 0 }, 0 };
+			wk_store *w = replica("LEI", "r4");
+			long long ops;
+
+			ch.evidence = "allocation log";
+			CHECK_EQ_INT(wk_entity_set_actor(c, "Kim Roe", "d2"), 0);
+			CHECK_EQ_INT(wk_store_begin(c), 0);
+			CHECK_EQ_INT(wk_baseline_set(c, "omu", "1.1", &ch), 0);
+			CHECK_EQ_INT(wk_store_commit(c), 0);
+			CHECK_EQ_INT(wk_ledger_seal(c, &kc, &sealed), 0);
+			CHECK_EQ_INT(wk_ledger_each(c, grab, &e2), 0);
+			/* c holds d1's three and its own one: the last listed in (site, device, seq) order is d2 #1. */
+			CHECK_EQ_INT(e2.n, 4);
+			if (e2.n == 4 && w) {
+				ops = count(w, "SELECT count(*) FROM op");
+				CHECK_EQ_INT(wk_ledger_accept(w, &kb, e2.env[3], e2.len[3], "test"), WK_LEDGER_WAITING);
+				CHECK_CONTAINS(wk_error_msg(), "waits for LEI/d1 #3");
+				CHECK_EQ_INT(count(w, "SELECT count(*) FROM op"), ops);
+				CHECK_EQ_INT(count(w, "SELECT count(*) FROM waiting"), 1);
+				CHECK_EQ_INT(count(w, "SELECT count(*) FROM quarantine"), 0);
+				CHECK_EQ_INT(wk_ledger_accept(w, &kb, e2.env[3], e2.len[3], "test"), WK_LEDGER_WAITING);
+				CHECK_EQ_INT(count(w, "SELECT count(*) FROM waiting"), 1);
+				for (i = 0; i < 3; i++)
+					CHECK_EQ_INT(wk_ledger_accept(w, &kb, e2.env[i], e2.len[i], "test"), WK_LEDGER_APPLIED);
+				CHECK_EQ_INT(count(w, "SELECT count(*) FROM waiting"), 0);
+				CHECK_EQ_INT(wk_ledger_holds(w, "LEI", "d2", 1), 1);
+				da = fixture_dump(c);
+				db = fixture_dump(w);
+				CHECK(da && db && strcmp(da, db) == 0);
+				free(da);
+				free(db);
+			}
+			for (i = 0; i < e2.n; i++)
+				free(e2.env[i]);
+			wk_store_close(w);
+		}
 		wk_store_close(c);
 	}
 

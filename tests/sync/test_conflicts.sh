@@ -58,6 +58,8 @@ check "a change to another field of the record merged without a conflict" \
 run -C "$A" conflicts
 check "conflicts prints the values with the winner marked" grep -q "1\\* Deputy Governor" "$OUT"
 ID=$(jget "$(conflicts_json "$R")" '$[0].id')
+run -C "$A" status --json
+check "status counts the open conflict" grep -q '"conflicts": 1' "$OUT"
 
 # Sequential: d1, having now seen d2's text, changes it: no new conflict.
 "$WICKET" -C "$A" action update "$ACT" --text "Agree the OMU plan with probation by June" >/dev/null
