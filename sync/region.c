@@ -180,8 +180,14 @@ static int replica_create(wk_store *region, const char *dir, const char *site, c
 	if ((rc = wk_store_meta_set(st, "site", site)) < 0 || (rc = wk_store_meta_set(st, "device", device)) < 0 ||
 	    (rc = wk_store_meta_set(st, "person", person)) < 0 || (rc = wk_entity_set_actor(st, person, device)) < 0 ||
 	    (rc = wk_catalogue_load(st, pol, NULL)) < 0 || (rc = wk_rules_load_national(st, pol, NULL)) < 0 ||
-	    /* What the site has already: never sent (later versions are, by 'wicket region catalogue'). */
-	    (rc = wk_store_exec(st, "UPDATE op SET changeset = 0 WHERE changeset IS NULL", "cannot set up the replica")) < 0 ||
+	    /*
+	     * The national rules are every store's own copy, never sent. The
+	     * catalogue is sent at the first 'region push': a site holds the same
+	     * documents already (they merge, equal), or learns the versions the
+	     * region had published before this replica was made.
+	     */
+	    (rc = wk_store_exec(st, "UPDATE op SET changeset = 0 WHERE changeset IS NULL AND entity = 'policy_script'",
+	                        "cannot set up the replica")) < 0 ||
 	    /* Last: the mark of a whole replica. */
 	    (rc = wk_store_meta_set(st, "role", "region-replica")) < 0 || (rc = wk_store_commit(st)) < 0)
 		goto out;
