@@ -104,7 +104,9 @@ int wk_store_fail(wk_store *st, int rc, const char *doing)
 		case 'f':
 			return wk_store_fail(st, SQLITE_FULL, doing);
 		}
-		return wk_error_set(WK_EIO, "%s: cannot access store '%s': %s", doing, path, detail);
+		return wk_error_set(WK_EIO, "%s: the disk failed under store '%s' (%s); check the disk and its free "
+		                    "space, then try again. A change may have been saved all the same: check 'wicket log' "
+		                    "before repeating it", doing, path, detail);
 	case SQLITE_CONSTRAINT:
 		return wk_error_set(WK_ECONFLICT, "%s: %s", doing, detail);
 	case SQLITE_NOMEM:
