@@ -552,9 +552,17 @@ int wk_rules_guard(wk_store *st, int (*change)(wk_store *st, void *arg), void *a
 	}
 	rc = change(st, arg);
 out:
-	if (rc < 0)
-		wk_store_exec(st, "ROLLBACK TO wk_guard", "cannot undo the change");
-	wk_store_exec(st, "RELEASE wk_guard", "cannot finish the change");
+	if (rc < 0) {
+		/*
+		 * Undo quietly: the failure's own message is the one to read. After
+		 * an I/O error or a full disk SQLite may already have rolled the
+		 * whole transaction back, savepoint included; the caller rolls back.
+		 */
+		sqlite3_exec(wk_store_db(st), "ROLLBACK TO wk_guard", NULL, NULL, NULL);
+		sqlite3_exec(wk_store_db(st), "RELEASE wk_guard", NULL, NULL, NULL);
+	} else {
+		rc = wk_store_exec(st, "RELEASE wk_guard", "cannot finish the change");
+	}
 	json_decref(after);
 	json_decref(before);
 	json_decref(keys);

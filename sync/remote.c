@@ -5,31 +5,144 @@
 #include "remote.h"
 #include "error.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <git2.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+/* How long wk_repo_open waits for another wicket command to release the mirror. */
+#define WK_REPO_LOCK_WAIT_MS 10000
+
 struct wk_repo {
 	git_repository *repo;
 	char *path;
+	int lock_fd;          /* the flock on sync.lock beside the mirror, held until wk_repo_free */
+	int unreachable;      /* the last transfer failed on the network (offline), not on a disk */
+	char warning[700];    /* a note for the user (a stale lock removed), or "" */
+	/* A batch of appends (wk_repo_batch_begin): a second handle whose new objects stay in memory. */
+	git_repository *batch;
+	git_odb_backend *batch_mem;
+	char batch_ref[300];
+	git_oid batch_tip, batch_start;
+	int batch_has_tip, batch_had_start;
+	size_t batch_count;
 };
 
-static int git_fail(int code, const char *doing)
+/*
+ * What a libgit2 or system message says of a disk: 'f' full, 'r' read-only
+ * or not writable, 'i' an I/O error, 'l' a lock file in the way, 0 none of
+ * these. libgit2 ends its OS errors with strerror(errno).
+ */
+static int disk_fault(const char *msg)
+{
+	if (!msg)
+		return 0;
+	if (strstr(msg, strerror(ENOSPC)) || strstr(msg, strerror(EDQUOT)))
+		return 'f';
+	if (strstr(msg, strerror(EROFS)) || strstr(msg, strerror(EACCES)) || strstr(msg, strerror(EPERM)))
+		return 'r';
+	if (strstr(msg, strerror(EIO)))
+		return 'i';
+	if (strstr(msg, "failed to lock file"))
+		return 'l';
+	return 0;
+}
+
+/* The first quoted path in a libgit2 message ("failed to lock file '/x/y.lock' for writing"), or def. */
+static void quoted_path(const char *msg, const char *def, char *out, size_t size)
+{
+	const char *a = strchr(msg, '\''), *b = a ? strchr(a + 1, '\'') : NULL;
+
+	if (a && b)
+		snprintf(out, size, "%.*s", (int)(b - a - 1), a + 1);
+	else
+		snprintf(out, size, "%s", def);
+}
+
+/*
+ * A disk failure of the local mirror (regional = 0) or of a file:// regional
+ * repository (regional = 1), as a message that says which disk and what to
+ * do. Returns the wk code; the caller sets the message (out).
+ */
+static int disk_message(int fault, int regional, const char *where, const char *doing, const char *detail,
+                        char *out, size_t size)
+{
+	const char *what = regional ? "the regional repository" : "the local mirror of the regional repository";
+	const char *then = regional ? "then sync again (the changes wait safely here)" :
+	                              "then run the command again (nothing is lost)";
+	char lock[4200];
+
+	switch (fault) {
+	case 'f':
+		snprintf(out, size, "%s: the disk holding %s ('%s') is full (%s); free some space there, %s", doing, what,
+		         where, detail, then);
+		return WK_ENOSPACE;
+	case 'r':
+		snprintf(out, size, "%s: %s ('%s') cannot be written (%s); check that its disk is not read-only and that "
+		         "its folder may be written, %s", doing, what, where, detail, then);
+		return WK_EREADONLY;
+	case 'i':
+		snprintf(out, size, "%s: a disk I/O error in %s ('%s'): %s; check that disk (the system log, fsck), %s",
+		         doing, what, where, detail, then);
+		return WK_EIO;
+	default:
+		quoted_path(detail, where, lock, sizeof(lock));
+		if (regional)
+			snprintf(out, size, "%s: the lock file '%s' of the regional repository is in the way (left by a "
+			         "command that stopped?); a sync removes it once it is older than the stall limit, or delete it "
+			         "if no other command is writing to the regional repository, %s", doing, lock, then);
+		else
+			snprintf(out, size, "%s: the lock file '%s' is in the way (left by a command that stopped); if no "
+			         "other wicket or git command is using '%s', delete it, %s", doing, lock, where, then);
+		return WK_ELOCKED;
+	}
+}
+
+/*
+ * libgit2's message for its last failure. Some of its file operations (the
+ * indexer's final link and unlink) fail without one: then errno, as saved
+ * right after the failing call, when it names a disk failure.
+ */
+static const char *git_detail(int saved_errno)
 {
 	const git_error *e = git_error_last();
 
-	return wk_error_set(code, "%s: %s", doing, e && e->message ? e->message : "libgit2 failed");
+	if (e && e->message && *e->message)
+		return e->message;
+	if (disk_fault(strerror(saved_errno)))
+		return strerror(saved_errno);
+	return "libgit2 failed";
 }
+
+/* A failure of libgit2 on the local mirror: a disk failure named as such, else code with libgit2's message. */
+static int git_fail_at(const char *path, int code, const char *doing)
+{
+	const char *detail = git_detail(errno);
+	char msg[1400];
+	int fault = disk_fault(detail);
+
+	if (!fault)
+		return wk_error_set(code, "%s: %s", doing, detail);
+	code = disk_message(fault, 0, path ? path : "?", doing, detail, msg, sizeof(msg));
+	return wk_error_set(code, "%s", msg);
+}
+
+static void batch_free(wk_repo *r);
 
 static int init_once(void)
 {
@@ -43,8 +156,85 @@ static int init_once(void)
 	return 0;
 }
 
+/*
+ * Take the mirror's lock: an exclusive flock on sync.lock beside the mirror
+ * (.wicket/sync.lock), held until wk_repo_free. Every wicket command that
+ * touches the mirror takes it first, and the transfer child inherits it and
+ * dies with its parent, so while it is held no other wicket process writes
+ * the mirror. *since: when it was taken.
+ */
+static int take_lock(wk_repo *r, struct timespec *since)
+{
+	char lock[4200];
+	const char *slash = strrchr(r->path, '/');
+	int fd, waited = 0;
+
+	if (slash)
+		snprintf(lock, sizeof(lock), "%.*s/sync.lock", (int)(slash - r->path), r->path);
+	else
+		snprintf(lock, sizeof(lock), "sync.lock");
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		char msg[1400], detail[300];
+		int fault = disk_fault(strerror(errno));
+
+		snprintf(detail, sizeof(detail), "%s", strerror(errno));
+		if (!fault)
+			return wk_error_set(WK_EIO, "cannot open the sync lock '%s': %s", lock, detail);
+		return wk_error_set(disk_message(fault, 0, lock, "cannot open the sync lock", detail, msg, sizeof(msg)),
+		                    "%s", msg);
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return wk_error_set(WK_EIO, "cannot lock '%s': %s", lock, strerror(e));
+		}
+		if (waited >= WK_REPO_LOCK_WAIT_MS) {
+			close(fd);
+			return wk_error_set(WK_ELOCKED, "another wicket command is using the regional repository from this "
+			                    "folder (it holds '%s'); wait for it to finish and try again", lock);
+		}
+		poll(NULL, 0, 100);
+		waited += 100;
+	}
+	clock_gettime(CLOCK_REALTIME, since);
+	r->lock_fd = fd;
+	return 0;
+}
+
+static int older(const struct stat *st, const struct timespec *t)
+{
+	return st->st_mtim.tv_sec < t->tv_sec || (st->st_mtim.tv_sec == t->tv_sec && st->st_mtim.tv_nsec < t->tv_nsec);
+}
+
+/* Remove the *.lock files in dir (and, when deep, its subfolders) last changed before t. */
+static void remove_locks(const char *dir, const struct timespec *t, int deep, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	char path[4200];
+	struct stat st;
+
+	if (depth > 16 || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path) ||
+		    lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && deep)
+			remove_locks(path, t, deep, depth + 1);
+		else if (S_ISREG(st.st_mode) && len > 5 && strcmp(e->d_name + len - 5, ".lock") == 0 && older(&st, t))
+			unlink(path); /* if this fails, the write that needs it says which file and what to do */
+	}
+	closedir(d);
+}
+
 int wk_repo_open(wk_repo **out, const char *path)
 {
+	struct timespec since;
+	char refs[4200];
 	wk_repo *r;
 	int rc;
 
@@ -55,13 +245,38 @@ int wk_repo_open(wk_repo **out, const char *path)
 		free(r);
 		return wk_error_set(WK_ELIMIT, "out of memory");
 	}
+	r->lock_fd = -1;
+	if ((rc = take_lock(r, &since)) < 0) {
+		wk_repo_free(r);
+		return rc;
+	}
+	/*
+	 * Holding the lock, no wicket process is writing the mirror: a lock file
+	 * of libgit2's (a ref's, packed-refs', FETCH_HEAD's) that was there before
+	 * it was taken is stale, left by a command that was killed or failed to
+	 * clean up, and would block every later sync. The mirror is wicket's own
+	 * (.wicket/git): no other program is expected to write it.
+	 */
+	remove_locks(path, &since, 0, 0);
+	snprintf(refs, sizeof(refs), "%s/refs", path);
+	remove_locks(refs, &since, 1, 0);
 	if (git_repository_open_bare(&r->repo, path) < 0 && git_repository_init(&r->repo, path, 1) < 0) {
-		rc = git_fail(WK_EIO, "cannot open the local mirror of the regional repository");
+		rc = git_fail_at(r->path, WK_EIO, "cannot open the local mirror of the regional repository");
 		wk_repo_free(r);
 		return rc;
 	}
 	*out = r;
 	return 0;
+}
+
+int wk_repo_unreachable(const wk_repo *r)
+{
+	return r->unreachable;
+}
+
+const char *wk_repo_warning(const wk_repo *r)
+{
+	return r->warning;
 }
 
 int wk_repo_create_regional(const char *path)
@@ -79,7 +294,8 @@ int wk_repo_create_regional(const char *path)
 	if (git_repository_init(&repo, path, 1) < 0 || git_repository_config(&cfg, repo) < 0 ||
 	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 1) < 0 ||
 	    git_config_set_bool(cfg, "receive.denyDeletes", 1) < 0)
-		rc = git_fail(WK_EIO, "cannot create the regional repository");
+		rc = wk_error_set(WK_EIO, "cannot create the regional repository at '%s': %s", path,
+		                  git_error_last() && git_error_last()->message ? git_error_last()->message : "libgit2 failed");
 	git_config_free(cfg);
 	git_repository_free(repo);
 	return rc;
@@ -89,7 +305,10 @@ void wk_repo_free(wk_repo *r)
 {
 	if (!r)
 		return;
+	batch_free(r);
 	git_repository_free(r->repo);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd); /* releases the flock */
 	free(r->path);
 	free(r);
 }
@@ -103,7 +322,7 @@ int wk_repo_tip(wk_repo *r, const char *ref, char oid[41])
 	if (rc == GIT_ENOTFOUND)
 		return 0;
 	if (rc < 0)
-		return git_fail(WK_EIO, "cannot read a ref of the local mirror");
+		return git_fail_at(r->path, WK_EIO, "cannot read a ref of the local mirror");
 	git_oid_tostr(oid, 41, &id);
 	return 0;
 }
@@ -119,6 +338,31 @@ int wk_repo_descends(wk_repo *r, const char *tip, const char *ancestor)
 	return git_graph_descendant_of(r->repo, &a, &b) == 1;
 }
 
+int wk_repo_ancestry(wk_repo *r, const char *tip, const char *hide, int (*cb)(const char *oid, void *arg), void *arg)
+{
+	git_revwalk *w = NULL;
+	git_oid id;
+	char hex[41];
+	int rc;
+
+	if (git_oid_fromstr(&id, tip) < 0)
+		return wk_error_set(WK_EINVALID, "'%s' is not a git object id", tip);
+	if (git_revwalk_new(&w, r->repo) < 0 || git_revwalk_push(w, &id) < 0 ||
+	    (hide && *hide && (git_oid_fromstr(&id, hide) < 0 || git_revwalk_hide(w, &id) < 0))) {
+		rc = git_fail_at(r->path, WK_EIO, "cannot read the local mirror");
+		goto out;
+	}
+	while ((rc = git_revwalk_next(&id, w)) == 0) {
+		git_oid_tostr(hex, sizeof(hex), &id);
+		if ((rc = cb(hex, arg)) < 0)
+			goto out;
+	}
+	rc = rc == GIT_ITEROVER ? 0 : git_fail_at(r->path, WK_EIO, "cannot walk the local mirror");
+out:
+	git_revwalk_free(w);
+	return rc;
+}
+
 int wk_repo_set_ref(wk_repo *r, const char *ref, const char *oid)
 {
 	git_reference *out = NULL;
@@ -127,59 +371,156 @@ int wk_repo_set_ref(wk_repo *r, const char *ref, const char *oid)
 
 	if (!oid || !*oid) {
 		rc = git_reference_remove(r->repo, ref);
-		return rc == 0 || rc == GIT_ENOTFOUND ? 0 : git_fail(WK_EIO, "cannot remove a ref of the local mirror");
+		return rc == 0 || rc == GIT_ENOTFOUND ? 0 :
+		       git_fail_at(r->path, WK_EIO, "cannot remove a ref of the local mirror");
 	}
 	if (git_oid_fromstr(&id, oid) < 0)
 		return wk_error_set(WK_EINVALID, "'%s' is not a git object id", oid);
 	rc = git_reference_create(&out, r->repo, ref, &id, 1, "wicket");
 	git_reference_free(out);
-	return rc < 0 ? git_fail(WK_EIO, "cannot set a ref of the local mirror") : 0;
+	return rc < 0 ? git_fail_at(r->path, WK_EIO, "cannot set a ref of the local mirror") : 0;
 }
 
-int wk_repo_append(wk_repo *r, const char *ref, const char *name, const unsigned char *blob, size_t n,
-                   const char *message, const char *author, char oid[41])
+/*
+ * One commit holding blob (named name) on parent (NULL: a root commit), made
+ * in repo (the mirror, or a batch's handle); update_ref: the ref to move to
+ * it, or NULL. Its id in *id.
+ */
+static int make_commit(wk_repo *r, git_repository *repo, const char *update_ref, const git_oid *parent_id,
+                       const char *name, const unsigned char *blob, size_t n, const char *message, const char *author,
+                       git_oid *id)
 {
-	git_oid blob_id, tree_id, commit_id, parent_id;
+	git_oid blob_id, tree_id;
 	git_treebuilder *tb = NULL;
 	git_tree *tree = NULL;
 	git_commit *parent = NULL;
 	git_signature *sig = NULL;
 	const git_commit *parents[1];
-	char email[96];
-	int rc, np = 0;
+	int rc;
 
-	snprintf(email, sizeof(email), "%s", author);
-	if (git_blob_create_from_buffer(&blob_id, r->repo, blob, n) < 0 ||
-	    git_treebuilder_new(&tb, r->repo, NULL) < 0 ||
+	git_error_clear(); /* what fails below without a message must not be reported with an older one */
+	if (git_blob_create_from_buffer(&blob_id, repo, blob, n) < 0 || git_treebuilder_new(&tb, repo, NULL) < 0 ||
 	    git_treebuilder_insert(NULL, tb, name, &blob_id, GIT_FILEMODE_BLOB) < 0 ||
-	    git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, r->repo, &tree_id) < 0) {
-		rc = git_fail(WK_EIO, "cannot write to the local mirror");
+	    git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, repo, &tree_id) < 0 ||
+	    /* Neutral metadata only: the device's code, and no clock. */
+	    git_signature_new(&sig, "wicket", author, 0, 0) < 0) {
+		rc = git_fail_at(r->path, WK_EIO, "cannot write to the local mirror");
 		goto out;
 	}
-	/* Neutral metadata only: the device's code, and no clock. */
-	if (git_signature_new(&sig, "wicket", email, 0, 0) < 0) {
-		rc = git_fail(WK_EIO, "cannot write to the local mirror");
+	if (parent_id && git_commit_lookup(&parent, repo, parent_id) < 0) {
+		rc = git_fail_at(r->path, WK_EIO, "cannot read the local mirror");
 		goto out;
 	}
-	if (git_reference_name_to_id(&parent_id, r->repo, ref) == 0) {
-		if (git_commit_lookup(&parent, r->repo, &parent_id) < 0) {
-			rc = git_fail(WK_EIO, "cannot read the local mirror");
-			goto out;
-		}
-		parents[0] = parent;
-		np = 1;
-	}
-	if (git_commit_create(&commit_id, r->repo, ref, sig, sig, NULL, message, tree, (size_t)np, parents) < 0) {
-		rc = git_fail(WK_EIO, "cannot write to the local mirror");
+	parents[0] = parent;
+	if (git_commit_create(id, repo, update_ref, sig, sig, NULL, message, tree, parent ? 1 : 0, parents) < 0) {
+		rc = git_fail_at(r->path, WK_EIO, "cannot write to the local mirror");
 		goto out;
 	}
-	git_oid_tostr(oid, 41, &commit_id);
 	rc = 0;
 out:
 	git_signature_free(sig);
 	git_commit_free(parent);
 	git_tree_free(tree);
 	git_treebuilder_free(tb);
+	return rc;
+}
+
+int wk_repo_append(wk_repo *r, const char *ref, const char *name, const unsigned char *blob, size_t n,
+                   const char *message, const char *author, char oid[41])
+{
+	git_oid parent_id, id;
+	int rc;
+
+	if (r->batch) {
+		if (strcmp(ref, r->batch_ref) != 0)
+			return wk_error_set(WK_EUSAGE, "an append to %s inside a batch of %s", ref, r->batch_ref);
+		if ((rc = make_commit(r, r->batch, NULL, r->batch_has_tip ? &r->batch_tip : NULL, name, blob, n, message,
+		                      author, &id)) < 0)
+			return rc;
+		r->batch_tip = id;
+		r->batch_has_tip = 1;
+		r->batch_count++;
+	} else {
+		int has_parent = git_reference_name_to_id(&parent_id, r->repo, ref) == 0;
+		if ((rc = make_commit(r, r->repo, ref, has_parent ? &parent_id : NULL, name, blob, n, message, author, &id)) < 0)
+			return rc;
+	}
+	git_oid_tostr(oid, 41, &id);
+	return 0;
+}
+
+static void batch_free(wk_repo *r)
+{
+	git_repository_free(r->batch); /* its odb frees the in-memory backend */
+	r->batch = NULL;
+	r->batch_mem = NULL;
+	r->batch_count = 0;
+	r->batch_has_tip = 0;
+}
+
+void wk_repo_batch_abort(wk_repo *r)
+{
+	batch_free(r);
+}
+
+int wk_repo_batch_begin(wk_repo *r, const char *ref)
+{
+	git_odb_backend *mem = NULL;
+	git_odb *odb = NULL;
+	int rc = 0;
+
+	if (r->batch)
+		return wk_error_set(WK_EUSAGE, "a batch of appends is already open");
+	snprintf(r->batch_ref, sizeof(r->batch_ref), "%s", ref);
+	r->batch_has_tip = git_reference_name_to_id(&r->batch_tip, r->repo, ref) == 0;
+	r->batch_start = r->batch_tip;
+	r->batch_had_start = r->batch_has_tip;
+	/* A second handle on the mirror whose new objects stay in memory (git_mempack) until the end. */
+	if (git_repository_open_bare(&r->batch, r->path) < 0 || git_repository_odb(&odb, r->batch) < 0 ||
+	    git_mempack_new(&mem) < 0) {
+		rc = git_fail_at(r->path, WK_EIO, "cannot open the local mirror");
+	} else if (git_odb_add_backend(odb, mem, 1000) < 0) {
+		mem->free(mem);
+		rc = git_fail_at(r->path, WK_EIO, "cannot open the local mirror");
+	} else {
+		r->batch_mem = mem; /* owned by the odb from here */
+	}
+	git_odb_free(odb);
+	if (rc < 0)
+		batch_free(r);
+	return rc;
+}
+
+int wk_repo_batch_end(wk_repo *r)
+{
+	git_buf pack = GIT_BUF_INIT;
+	git_odb *odb = NULL;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats;
+	git_reference *out = NULL;
+	int rc = 0;
+
+	if (!r->batch)
+		return 0;
+	if (r->batch_count) {
+		git_error_clear(); /* what fails below without a message must not be reported with an older one */
+		memset(&stats, 0, sizeof(stats));
+		if (git_mempack_dump(&pack, r->batch, r->batch_mem) < 0 || git_repository_odb(&odb, r->repo) < 0 ||
+		    git_odb_write_pack(&wp, odb, NULL, NULL) < 0 || wp->append(wp, pack.ptr, pack.size, &stats) < 0 ||
+		    wp->commit(wp, &stats) < 0) {
+			rc = git_fail_at(r->path, WK_EIO, "cannot write to the local mirror");
+		} else if ((r->batch_had_start ?
+		            git_reference_create_matching(&out, r->repo, r->batch_ref, &r->batch_tip, 1, &r->batch_start, "wicket") :
+		            git_reference_create(&out, r->repo, r->batch_ref, &r->batch_tip, 0, "wicket")) < 0) {
+			rc = git_fail_at(r->path, WK_EIO, "cannot set a ref of the local mirror");
+		}
+	}
+	git_reference_free(out);
+	if (wp)
+		wp->free(wp);
+	git_odb_free(odb);
+	git_buf_dispose(&pack);
+	batch_free(r);
 	return rc;
 }
 
@@ -194,11 +535,11 @@ int wk_repo_walk(wk_repo *r, const char *ref, const char *after, const char *nam
 		return 0; /* no such ref: nothing to walk */
 	if (git_revwalk_new(&w, r->repo) < 0 || git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
 	    git_revwalk_push(w, &id) < 0) {
-		rc = git_fail(WK_EIO, "cannot read the local mirror");
+		rc = git_fail_at(r->path, WK_EIO, "cannot read the local mirror");
 		goto out;
 	}
 	if (after && *after && (git_oid_fromstr(&hide, after) < 0 || git_revwalk_hide(w, &hide) < 0)) {
-		rc = git_fail(WK_ECONFLICT, "the regional repository no longer holds a commit seen before");
+		rc = git_fail_at(r->path, WK_ECONFLICT, "the regional repository no longer holds a commit seen before");
 		goto out;
 	}
 	while ((rc = git_revwalk_next(&id, w)) == 0) {
@@ -211,7 +552,7 @@ int wk_repo_walk(wk_repo *r, const char *ref, const char *after, const char *nam
 		git_oid_tostr(hex, sizeof(hex), &id);
 		if (git_commit_lookup(&c, r->repo, &id) < 0 || git_commit_tree(&t, c) < 0) {
 			git_commit_free(c);
-			rc = git_fail(WK_ECORRUPT, "cannot read a commit of the regional repository");
+			rc = git_fail_at(r->path, WK_ECORRUPT, "cannot read a commit of the regional repository");
 			goto out;
 		}
 		e = git_tree_entrycount(t) == 1 ? git_tree_entry_byname(t, name) : NULL;
@@ -231,7 +572,7 @@ int wk_repo_walk(wk_repo *r, const char *ref, const char *after, const char *nam
 		if (rc < 0)
 			goto out;
 	}
-	rc = rc == GIT_ITEROVER ? 0 : git_fail(WK_EIO, "cannot walk the local mirror");
+	rc = rc == GIT_ITEROVER ? 0 : git_fail_at(r->path, WK_EIO, "cannot walk the local mirror");
 out:
 	git_revwalk_free(w);
 	return rc;
@@ -246,7 +587,7 @@ int wk_repo_refs(wk_repo *r, const char *prefix, int (*cb)(const char *ref, void
 
 	snprintf(glob, sizeof(glob), "%s*", prefix);
 	if (git_reference_iterator_glob_new(&it, r->repo, glob) < 0)
-		return git_fail(WK_EIO, "cannot list the refs of the local mirror");
+		return git_fail_at(r->path, WK_EIO, "cannot list the refs of the local mirror");
 	while ((rc = git_reference_next_name(&name, it)) == 0)
 		if ((rc = cb(name, arg)) < 0)
 			break;
@@ -268,7 +609,7 @@ static void say(child_ctx *c, const char *fmt, ...) __attribute__((format(printf
 
 static void say(child_ctx *c, const char *fmt, ...)
 {
-	char line[1100];
+	char line[2000];
 	va_list ap;
 	int n;
 
@@ -426,24 +767,47 @@ static void parse_host(child_ctx *c, const char *url)
 		c->port = atoi(p + n + 1);
 }
 
-/* In the child: classify libgit2's failure for the parent. */
-static void report_failure(child_ctx *c, int rc, const char *doing)
+/* The folder of a file:// regional repository, or NULL for a network address. */
+static const char *file_url_path(const char *url)
 {
+	return url && strncmp(url, "file://", 7) == 0 ? url + 7 : NULL;
+}
+
+/*
+ * In the child: classify libgit2's failure for the parent. A network failure
+ * is sent with an "N" line first: the sync is then offline (exit 3). A disk
+ * failure is not: it is named with the disk it is on (the local mirror, or a
+ * file:// regional repository) and what to do.
+ */
+static void report_failure(child_ctx *c, wk_repo *r, int rc, const char *doing, int pushing)
+{
+	int saved = errno;
 	const git_error *e = git_error_last();
-	int klass = e ? e->klass : 0;
-	const char *msg = e && e->message ? e->message : "failed";
+	int klass = e ? e->klass : 0, fault, code;
+	const char *msg = git_detail(saved), *remote = file_url_path(c->o->url);
+	char text[1400], what[64];
 
 	if (rc == GIT_ECERTIFICATE || rc == GIT_EUSER)
 		return; /* the callback said why */
-	if (klass == GIT_ERROR_NET || klass == GIT_ERROR_SSH || klass == GIT_ERROR_HTTP || klass == GIT_ERROR_OS ||
-	    klass == GIT_ERROR_SSL)
+	fault = klass == GIT_ERROR_NET || klass == GIT_ERROR_SSH || klass == GIT_ERROR_HTTP || klass == GIT_ERROR_SSL ?
+	        0 : disk_fault(msg);
+	if (fault) {
+		/* Where: the path in the message, else what the transfer writes (a fetch the mirror, a push the remote). */
+		int regional = remote && (strstr(msg, remote) || (pushing && !strstr(msg, r->path)));
+		snprintf(what, sizeof(what), "cannot %s", doing);
+		code = disk_message(fault, regional, regional ? remote : r->path, what, msg, text, sizeof(text));
+		say(c, "E %d %s", code, text);
+	} else if (klass == GIT_ERROR_NET || klass == GIT_ERROR_SSH || klass == GIT_ERROR_HTTP || klass == GIT_ERROR_OS ||
+	           klass == GIT_ERROR_SSL) {
+		say(c, "N");
 		say(c, "E %d cannot reach the regional repository (%s: %s)", WK_EIO, doing, msg);
-	else
+	} else {
 		say(c, "E %d %s failed: %s", WK_ERROR, doing, msg);
+	}
 }
 
 static void child_run(wk_repo *r, const wk_remote_options *o, int fd, const char *const *prefixes, size_t n,
-                      const char *push_ref)
+                      const char *push_ref, pid_t parent)
 {
 	git_remote *remote = NULL;
 	git_remote_callbacks cb;
@@ -454,6 +818,10 @@ static void child_run(wk_repo *r, const wk_remote_options *o, int fd, const char
 	int rc;
 
 	memset(&c, 0, sizeof(c));
+	git_error_clear(); /* the parent's last error is not this transfer's */
+	/* A transfer nobody watches stops: it holds the mirror's lock, and the next sync resumes it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(1);
 	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
 	c.fd = fd;
 	c.o = o;
@@ -483,7 +851,7 @@ static void child_run(wk_repo *r, const wk_remote_options *o, int fd, const char
 		po.callbacks = cb;
 		rc = git_remote_push(remote, &arr, &po);
 		if (rc < 0) {
-			report_failure(&c, rc, "push");
+			report_failure(&c, r, rc, "push", 1);
 			_exit(1);
 		}
 	} else {
@@ -507,7 +875,7 @@ static void child_run(wk_repo *r, const wk_remote_options *o, int fd, const char
 		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 		rc = git_remote_fetch(remote, &arr, &fo, NULL);
 		if (rc < 0) {
-			report_failure(&c, rc, "fetch");
+			report_failure(&c, r, rc, "fetch", 0);
 			_exit(1);
 		}
 	}
@@ -560,19 +928,21 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
                     const char *push_ref, int *accepted)
 {
 	unsigned stall = o->stall_seconds ? o->stall_seconds : 60;
-	char buf[4096], line[1200], msg[1100] = "";
+	char buf[4096], line[2100], msg[2000] = "";
 	size_t used = 0;
-	int fds[2], status = 0, rc = 0, done = 0, err = 0, saw_ref = 0, answered = 0;
+	int fds[2], status = 0, rc = 0, done = 0, err = 0, saw_ref = 0, answered = 0, network = 0;
 	long long last_move, moved = -1;
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (accepted)
 		*accepted = 0;
+	r->unreachable = 0;
 	if (!o->url || !*o->url)
 		return wk_error_set(WK_EUSAGE, "no regional repository is set; give it with 'wicket remote set URL'");
 	if (pipe(fds) != 0)
 		return wk_error_set(WK_EIO, "cannot start the transfer: %s", strerror(errno));
 	fflush(NULL);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
@@ -581,7 +951,7 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_run(r, o, fds[1], prefixes, n, push_ref);
+		child_run(r, o, fds[1], prefixes, n, push_ref, parent);
 		_exit(1);
 	}
 	close(fds[1]);
@@ -603,6 +973,7 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
 				continue;
 			kill(pid, SIGKILL);
 			/* A link that goes silent is a link that is down: the sync reports offline (exit 3). */
+			network = 1;
 			rc = wk_error_set(WK_EIO, answered ?
 			                  "the link to the regional repository stalled: no bytes moved for %u s; the transfer "
 			                  "was abandoned and the next sync resumes it" :
@@ -650,6 +1021,8 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
 					err = code;
 					snprintf(msg, sizeof(msg), "%s", line + off);
 				}
+			} else if (line[0] == 'N') {
+				network = 1;
 			} else if (line[0] == 'D') {
 				done = 1;
 			}
@@ -657,15 +1030,27 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
 	}
 	close(fds[0]);
 	waitpid(pid, &status, 0);
+	r->unreachable = network;
 	if (rc < 0)
 		return rc;
 	if (err)
 		return wk_error_set(err, "%s", msg);
-	if (!done || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!done || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		r->unreachable = 1;
 		return wk_error_set(WK_EIO, "cannot reach the regional repository (the transfer ended early)");
-	if (push_ref && accepted && !*accepted)
+	}
+	if (push_ref && accepted && !*accepted) {
+		/* Over file:// the "refusal" is the regional repository's own disk failing the ref update. */
+		int fault = file_url_path(o->url) ? disk_fault(msg) : 0;
+		if (fault) {
+			char text[2400], what[400];
+			snprintf(what, sizeof(what), "cannot update %s in the regional repository", push_ref);
+			return wk_error_set(disk_message(fault, 1, file_url_path(o->url), what, msg, text, sizeof(text)), "%s",
+			                    text);
+		}
 		return wk_error_set(WK_ECONFLICT, saw_ref ? "the regional repository refused the update of %s: %s" :
 		                    "the regional repository did not confirm the update of %s%s", push_ref, msg);
+	}
 	return 0;
 }
 
@@ -674,7 +1059,122 @@ int wk_repo_fetch(wk_repo *r, const wk_remote_options *o, const char *const *pre
 	return transfer(r, o, prefixes, n, NULL, NULL);
 }
 
+/*
+ * The note a push over file:// leaves in the mirror while it runs, "URL REF":
+ * written only when the ref had no lock in the regional repository as the
+ * push began, and removed once no lock of the ref is left there. A note found
+ * beside a lock of the same ref says that lock appeared during a push of this
+ * device that never finished (it was killed, or failed and could not clean up).
+ */
+#define PUSH_NOTE "wicket-push"
+
+static int note_names(const char *note, const char *url, const char *ref)
+{
+	char text[1200], want[1200];
+	ssize_t got;
+	int fd;
+
+	if ((fd = open(note, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	got = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (got <= 0)
+		return 0;
+	text[got] = '\0';
+	snprintf(want, sizeof(want), "%s %s\n", url, ref);
+	return strcmp(text, want) == 0;
+}
+
+static void note_write(const char *note, const char *url, const char *ref)
+{
+	char text[1200];
+	int fd, n = snprintf(text, sizeof(text), "%s %s\n", url, ref);
+
+	if (n <= 0 || (size_t)n >= sizeof(text) || (fd = open(note, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return;
+	if (write(fd, text, (size_t)n) != n) {
+		close(fd);
+		unlink(note); /* a partial note proves nothing */
+		return;
+	}
+	close(fd);
+}
+
+/* Is the commit named by a ref lock's content (its new value) one of this mirror's, on ref? */
+static int lock_names_own_commit(wk_repo *r, const char *lock, const char *ref)
+{
+	char text[64] = "", tip[41];
+	git_oid id, tipid;
+	ssize_t got;
+	int fd;
+
+	if ((fd = open(lock, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	got = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (got < 40)
+		return 0;
+	text[40] = '\0';
+	if (git_oid_fromstr(&id, text) < 0 || wk_repo_tip(r, ref, tip) < 0 || !tip[0] || git_oid_fromstr(&tipid, tip) < 0)
+		return 0;
+	return git_oid_equal(&id, &tipid) || git_graph_descendant_of(r->repo, &tipid, &id) == 1;
+}
+
+/*
+ * A file:// regional repository: libgit2 writes the pushed ref itself, under
+ * <ref>.lock, and a push killed or failed mid-way leaves that lock behind,
+ * refusing every later push of the ref. This device's ref is pushed by this
+ * device only, and while it holds the mirror's lock no other push of it runs
+ * (wk_repo_open). So its lock is removed when it was left by an earlier push
+ * of this device (it holds one of this device's commits of the ref, or this
+ * device's push note says it appeared during a push that never finished), or
+ * when it is older than the stall limit (whatever made it was abandoned by
+ * then); otherwise it is left alone and the push's failure names it.
+ */
+static void clear_regional_lock(wk_repo *r, const wk_remote_options *o, const char *lock, const char *ref,
+                                const char *note)
+{
+	unsigned stall = o->stall_seconds ? o->stall_seconds : 60;
+	struct stat st;
+	time_t now = time(NULL);
+	int own;
+
+	if (lstat(lock, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	own = lock_names_own_commit(r, lock, ref) || note_names(note, o->url, ref);
+	if (!own && now - st.st_mtime < (time_t)stall)
+		return;
+	if (unlink(lock) == 0)
+		snprintf(r->warning, sizeof(r->warning), "removed the stale lock file '%s' from the regional repository "
+		         "(%s)", lock, own ? "left by an earlier sync of this device that stopped" :
+		         "older than the stall limit: the transfer that made it was abandoned");
+}
+
 int wk_repo_push(wk_repo *r, const wk_remote_options *o, const char *ref, int *accepted)
 {
-	return transfer(r, o, NULL, 0, ref, accepted);
+	const char *remote = file_url_path(o->url);
+	char lock[4400], note[4200];
+	struct stat before, after;
+	int rc, had;
+
+	if (!remote)
+		return transfer(r, o, NULL, 0, ref, accepted);
+	snprintf(lock, sizeof(lock), "%s/%s.lock", remote, ref);
+	snprintf(note, sizeof(note), "%s/" PUSH_NOTE, r->path);
+	clear_regional_lock(r, o, lock, ref, note);
+	had = lstat(lock, &before) == 0;
+	if (had)
+		unlink(note);
+	else
+		note_write(note, o->url, ref);
+	rc = transfer(r, o, NULL, 0, ref, accepted);
+	/*
+	 * A lock that appeared during a push that failed other than on the lock
+	 * itself is the push's own (its child has exited): nothing else can hold it.
+	 */
+	if (rc < 0 && rc != WK_ELOCKED && lstat(lock, &after) == 0 && (!had || after.st_ino != before.st_ino))
+		unlink(lock);
+	if (lstat(lock, &after) != 0 || rc == WK_ELOCKED)
+		unlink(note);
+	return rc;
 }

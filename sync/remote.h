@@ -45,21 +45,45 @@ typedef struct {
  */
 int wk_repo_create_regional(const char *path);
 
-/* The mirror at path (a bare repository), created if missing. *out: wk_repo_free. */
+/*
+ * The mirror at path (a bare repository), created if missing. *out:
+ * wk_repo_free. The handle holds an exclusive lock (flock) on "sync.lock"
+ * beside the mirror until it is freed, so that one wicket command at a time
+ * uses the mirror (another one waiting up to 10 s, then WK_ELOCKED); holding
+ * it, the libgit2 lock files ("*.lock" in the mirror's top folder and refs/)
+ * left by a command that was killed or failed are removed.
+ */
 int wk_repo_open(wk_repo **out, const char *path);
 void wk_repo_free(wk_repo *r);
 
 /*
  * Fetch refs matching the patterns (e.g. "refs/heads/sites/LEI/" prefix, or
  * an exact ref) from the remote into this mirror's remote-tracking refs
- * (refs/remotes/region/...). Network failures come back as WK_EIO with
- * "cannot reach"; a stall as WK_ELIMIT; an unknown or changed ssh host key as
- * WK_EBADSIG.
+ * (refs/remotes/region/...). A remote that cannot be reached (a network
+ * failure or a stall) comes back as WK_EIO with wk_repo_unreachable() set;
+ * an unknown or changed ssh host key as WK_EBADSIG. A disk failure (of the
+ * mirror, or of a file:// regional repository) is not "unreachable": it
+ * comes back as WK_ENOSPACE, WK_EREADONLY, WK_EIO or WK_ELOCKED (a lock file
+ * in the way), its message naming the disk and what to do.
  */
 int wk_repo_fetch(wk_repo *r, const wk_remote_options *o, const char *const *prefixes, size_t n);
 
-/* Push the local ref to the same name on the remote, fast-forward only. *accepted: the remote confirmed it. */
+/*
+ * Push the local ref to the same name on the remote, fast-forward only.
+ * *accepted: the remote confirmed it. Failures as for wk_repo_fetch. Over
+ * file:// a stale lock of the ref in the regional repository is removed
+ * first when an earlier push from this mirror left it (it holds one of this
+ * mirror's commits of the ref, or the push note "wicket-push" kept in the
+ * mirror says it appeared during a push that never finished), or when it is
+ * older than the stall limit; wk_repo_warning() then names it.
+ */
 int wk_repo_push(wk_repo *r, const wk_remote_options *o, const char *ref, int *accepted);
+
+/* 1 when the last fetch or push failed because the remote could not be reached (offline), else 0. */
+int wk_repo_unreachable(const wk_repo *r);
+
+/* A note for the user left by the handle (a stale lock removed), or "". Borrowed. */
+const char *wk_repo_warning(const wk_repo *r);
 
 /*
  * Append one commit holding blob (named name) on the local ref; *oid gets
@@ -68,11 +92,31 @@ int wk_repo_push(wk_repo *r, const wk_remote_options *o, const char *ref, int *a
 int wk_repo_append(wk_repo *r, const char *ref, const char *name, const unsigned char *blob, size_t n,
                    const char *message, const char *author, char oid[41]);
 
+/*
+ * A batch of appends to ref: after wk_repo_batch_begin, wk_repo_append (on
+ * that ref only) keeps the new objects in memory and gives each commit its
+ * id; wk_repo_batch_end writes them all as one pack and moves the ref once,
+ * to the last (only if the ref is still where the batch began). Until then
+ * nothing of the batch is in the mirror: a batch never ended (an error, a
+ * crash, wk_repo_free) leaves the ref as it was. Commits are deterministic
+ * (no clock), so making them again gives the same ids.
+ */
+int wk_repo_batch_begin(wk_repo *r, const char *ref);
+int wk_repo_batch_end(wk_repo *r);
+/* Drop an open batch (if any): nothing of it reaches the mirror. */
+void wk_repo_batch_abort(wk_repo *r);
+
 /* The hex id of ref's tip (local or remote-tracking), or "" if it does not exist. */
 int wk_repo_tip(wk_repo *r, const char *ref, char oid[41]);
 
 /* Is ancestor an ancestor of (or equal to) tip? 1 yes, 0 no. */
 int wk_repo_descends(wk_repo *r, const char *tip, const char *ancestor);
+
+/*
+ * Call cb for each commit reachable from tip and not from hide ("" for
+ * none), newest first, with its hex id: one walk of the history between them.
+ */
+int wk_repo_ancestry(wk_repo *r, const char *tip, const char *hide, int (*cb)(const char *oid, void *arg), void *arg);
 
 /* Set (or with oid "" delete) a ref of the mirror. */
 int wk_repo_set_ref(wk_repo *r, const char *ref, const char *oid);

@@ -163,6 +163,13 @@ typedef struct {
 	wk_store *target;
 } accept_ctx;
 
+/* Failures of a store or a disk, not of what was received: they stop the sync (it can be run again). */
+static int store_failure(int rc)
+{
+	return rc == WK_ELOCKED || rc == WK_EREADONLY || rc == WK_ENOSPACE || rc == WK_EIO || rc == WK_ECORRUPT ||
+	       rc == WK_ENOTSTORE;
+}
+
 static int take_envelope(const char *oid, const unsigned char *blob, size_t n, void *arg)
 {
 	accept_ctx *a = arg;
@@ -174,6 +181,8 @@ static int take_envelope(const char *oid, const unsigned char *blob, size_t n, v
 		a->rep->duplicate++;
 	else if (rc == WK_LEDGER_WAITING)
 		a->rep->waiting++;
+	else if (store_failure(rc))
+		return rc; /* the store could not take it: nothing was refused, the next sync tries again */
 	else {
 		a->rep->refused++;
 		problem(a->rep, "a changeset on %s was refused and quarantined: %s", a->ref + strlen(TRACK), wk_error_msg());
@@ -204,6 +213,8 @@ static int take_ref(const char *ref, void *arg)
 
 		snprintf(site, sizeof(site), "%.*s", (int)(len < 23 ? len : 23), p);
 		if ((rc = wk_region_site_store(&site_store, a->region, a->dir, site, 1)) < 0) {
+			if (store_failure(rc))
+				return rc;
 			problem(a->rep, "%s", wk_error_msg());
 			return 0;
 		}
@@ -212,7 +223,7 @@ static int take_ref(const char *ref, void *arg)
 		a->target = a->st;
 	}
 	rc = wk_repo_walk(a->repo, ref, seen, "envelope", ((size_t)64 << 20), take_envelope, a);
-	if (rc < 0) {
+	if (rc < 0 && !store_failure(rc)) {
 		problem(a->rep, "%s", wk_error_msg());
 		rc = 0;
 	}
@@ -222,111 +233,378 @@ static int take_ref(const char *ref, void *arg)
 
 /* ---- this device's own changesets -------------------------------------------- */
 
-/* Mark delivered every committed changeset the remote's tip already holds. */
-static int reconcile(wk_store *st, wk_repo *repo, const char *site, const char *device, const char *remote_tip)
+/*
+ * A device's chain is linear and its ref fast-forward only: changeset #n's
+ * commit is the parent of #n+1's. So a commit the remote confirmed holds
+ * every changeset of the chain up to its own, and what is committed is a
+ * prefix of the chain: both are found by sequence number, never by walking
+ * the history once per changeset.
+ */
+
+/* The changeset of this chain whose commit is oid: *seq, or 0 when none. */
+static int seq_of_commit(wk_store *st, const char *site, const char *device, const char *oid, long long *seq)
+{
+	*seq = 0;
+	return wk_query_int(st, (const char *[]){ site, device, oid }, 3, "SELECT coalesce((SELECT seq FROM changeset"
+	                    " WHERE site = ?1 AND device = ?2 AND git_oid = ?3), 0)", seq);
+}
+
+typedef struct {
+	char (*oid)[41];
+	long long *seq;
+	size_t n, cap;
+} commit_list;
+
+static int list_add(commit_list *l, long long seq, const char *oid)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char (*o)[41] = realloc(l->oid, cap * sizeof(*o));
+		long long *q;
+
+		if (o)
+			l->oid = o;
+		if (!o || !(q = realloc(l->seq, cap * sizeof(*q))))
+			return wk_error_set(WK_ELIMIT, "out of memory");
+		l->seq = q;
+		l->cap = cap;
+	}
+	l->seq[l->n] = seq;
+	snprintf(l->oid[l->n++], 41, "%s", oid);
+	return 0;
+}
+
+static void list_free(commit_list *l)
+{
+	free(l->oid);
+	free(l->seq);
+}
+
+/* Record each listed changeset's commit, in one transaction. */
+static int record_commits(wk_store *st, const char *site, const char *device, const commit_list *l)
+{
+	size_t i;
+	int rc;
+
+	if (!l->n)
+		return 0;
+	if ((rc = wk_store_begin(st)) < 0)
+		return rc;
+	for (i = 0; i < l->n && rc == 0; i++) {
+		char seq[24];
+		snprintf(seq, sizeof(seq), "%lld", l->seq[i]);
+		rc = wk_store_exec_args(st, "UPDATE changeset SET git_oid = ?4 WHERE site = ?1 AND device = ?2 AND seq = ?3",
+		                        (const char *[]){ site, device, seq, l->oid[i] }, 4, "cannot record the commit");
+	}
+	if (rc == 0)
+		rc = wk_store_commit(st);
+	if (rc < 0)
+		wk_store_rollback(st);
+	return rc;
+}
+
+typedef struct {
+	wk_store *st;
+	const char *site, *device, *ref;
+	long long last;          /* the last changeset known committed */
+	commit_list found;
+} adopt_ctx;
+
+/*
+ * A commit on this device's ref after the last one the store recorded: made
+ * by a sync that stopped before it recorded it (killed, or a disk error). It
+ * must hold the next changeset of the chain, byte for byte; then it is that
+ * changeset's commit, and is not made a second time.
+ */
+static int adopt_commit(const char *oid, const unsigned char *blob, size_t n, void *arg)
+{
+	adopt_ctx *a = arg;
+	sqlite3_stmt *s = NULL;
+	long long seq = 0;
+	int rc, same = 0;
+
+	if ((rc = wk_store_prepare(a->st, &s, "SELECT seq, envelope FROM changeset WHERE site = ? AND device = ? AND seq > ?"
+	                                      " ORDER BY seq LIMIT 1")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, a->site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, a->last);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		seq = sqlite3_column_int64(s, 0);
+		same = (size_t)sqlite3_column_bytes(s, 1) == n && memcmp(sqlite3_column_blob(s, 1), blob, n) == 0;
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : wk_store_fail(a->st, rc, "cannot read the ledger");
+	}
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return rc;
+	if (!same)
+		return wk_error_set(WK_ECONFLICT, "the local mirror's %s holds commit %.12s, which is not changeset #%lld of "
+		                    "this store (were the store and .wicket/git restored from different backups?)", a->ref,
+		                    oid, a->last + 1);
+	a->last = seq;
+	return list_add(&a->found, seq, oid);
+}
+
+/* The last changeset of this chain with a commit recorded: *seq (0: none) and oid ("": none). */
+static int last_committed(wk_store *st, const char *site, const char *device, long long *seq, char oid[41])
 {
 	sqlite3_stmt *s = NULL;
-	char (*oids)[41] = NULL;
-	long long *seqs = NULL;
-	size_t n = 0, cap = 0, i;
+	int rc;
+
+	*seq = 0;
+	oid[0] = '\0';
+	if ((rc = wk_store_prepare(st, &s, "SELECT seq, git_oid FROM changeset WHERE site = ? AND device = ?"
+	                               " AND git_oid IS NOT NULL ORDER BY seq DESC LIMIT 1")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(s, 0);
+		snprintf(oid, 41, "%s", (const char *)sqlite3_column_text(s, 1));
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the ledger");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Commits made in one batch: at most this many, or this many envelope bytes (memory), then they are written. */
+#define BATCH_COMMITS 1000
+#define BATCH_BYTES ((size_t)32 << 20)
+
+/*
+ * Commit the changesets after *last (by sequence) onto ref, a batch at a
+ * time: written to the mirror as one pack, the ref moved once, then the
+ * commits recorded in the store in one transaction. *done: nothing was left.
+ */
+static int commit_batch(wk_store *st, wk_repo *repo, const char *site, const char *device, const char *ref,
+                        long long *last, int *done, wk_sync_report *rep)
+{
+	commit_list made = { NULL, NULL, 0, 0 };
+	sqlite3_stmt *s = NULL;
+	char msg[96], author[64], oid[41];
+	size_t bytes = 0;
+	int rc;
+
+	*done = 1;
+	snprintf(author, sizeof(author), "%s@%s", device, site);
+	if ((rc = wk_store_prepare(st, &s, "SELECT seq, envelope FROM changeset WHERE site = ? AND device = ? AND seq > ?"
+	                               " AND git_oid IS NULL ORDER BY seq")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, *last);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		long long seq = sqlite3_column_int64(s, 0);
+		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+
+		if (made.n == BATCH_COMMITS || (made.n && bytes + n > BATCH_BYTES)) {
+			*done = 0;
+			break;
+		}
+		snprintf(msg, sizeof(msg), "%s/%s #%lld", site, device, seq);
+		if ((!made.n && (rc = wk_repo_batch_begin(repo, ref)) < 0) ||
+		    (rc = wk_repo_append(repo, ref, "envelope", sqlite3_column_blob(s, 1), n, msg, author, oid)) < 0 ||
+		    (rc = list_add(&made, seq, oid)) < 0)
+			goto out;
+		bytes += n;
+		*last = seq;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		rc = wk_store_fail(st, rc, "cannot read the ledger");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/* Nothing of the batch is on the ref before this; if the store fails after it, the next sync adopts it. */
+	if (made.n && ((rc = wk_repo_batch_end(repo)) < 0 || (rc = record_commits(st, site, device, &made)) < 0))
+		goto out;
+	rep->committed += made.n;
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	if (rc < 0)
+		wk_repo_batch_abort(repo);
+	list_free(&made);
+	return rc;
+}
+
+/*
+ * Commit each changeset not yet in the mirror onto this device's ref, in
+ * order, and record the commits in the store. Commits the store did not
+ * record (a sync stopped between the two) are found on the ref first and
+ * adopted, so that no changeset is committed twice.
+ */
+static int commit_new(wk_store *st, wk_repo *repo, const char *site, const char *device, const char *ref,
+                      wk_sync_report *rep)
+{
+	adopt_ctx a;
+	char last_oid[41], tip[41];
+	int rc, done = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.st = st;
+	a.site = site;
+	a.device = device;
+	a.ref = ref;
+	if ((rc = last_committed(st, site, device, &a.last, last_oid)) < 0 || (rc = wk_repo_tip(repo, ref, tip)) < 0)
+		return rc;
+	if (tip[0] && strcmp(tip, last_oid) != 0 && (!last_oid[0] || wk_repo_descends(repo, tip, last_oid))) {
+		rc = wk_repo_walk(repo, ref, last_oid, "envelope", ((size_t)64 << 20), adopt_commit, &a);
+		/* What was adopted is recorded even when the walk stopped on a commit that does not match. */
+		if (a.found.n) {
+			int rc2 = record_commits(st, site, device, &a.found);
+			rc = rc < 0 ? rc : rc2;
+		}
+		list_free(&a.found);
+		if (rc < 0)
+			return rc;
+	}
+	while (!done && rc == 0)
+		rc = commit_batch(st, repo, site, device, ref, &a.last, &done, rep);
+	return rc;
+}
+
+typedef struct {
+	char (*oid)[41];
+	size_t n, cap;
+} oid_set;
+
+static int collect_oid(const char *oid, void *arg)
+{
+	oid_set *o = arg;
+
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 64;
+		char (*p)[41] = realloc(o->oid, cap * sizeof(*p));
+		if (!p)
+			return wk_error_set(WK_ELIMIT, "out of memory");
+		o->oid = p;
+		o->cap = cap;
+	}
+	snprintf(o->oid[o->n++], 41, "%s", oid);
+	return 0;
+}
+
+static int cmp_oid(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * The remote's tip is not a commit this store recorded (its history was
+ * rewritten elsewhere, or the store is older than the mirror): walk once
+ * from it, down to the last commit known delivered, and mark what it holds.
+ */
+static int reconcile_by_walk(wk_store *st, wk_repo *repo, const char *site, const char *device,
+                             const char *remote_tip, size_t *marked)
+{
+	oid_set held = { NULL, 0, 0 };
+	commit_list mark = { NULL, NULL, 0, 0 };
+	sqlite3_stmt *s = NULL;
+	char hide[41] = "";
+	size_t i;
+	int rc;
+
+	if ((rc = wk_store_prepare(st, &s, "SELECT git_oid FROM changeset WHERE site = ? AND device = ? AND pushed = 1"
+	                               " AND git_oid IS NOT NULL ORDER BY seq DESC LIMIT 1")) < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(hide, sizeof(hide), "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (hide[0] && !wk_repo_descends(repo, remote_tip, hide))
+		hide[0] = '\0';
+	if ((rc = wk_repo_ancestry(repo, remote_tip, hide, collect_oid, &held)) < 0)
+		goto out;
+	qsort(held.oid, held.n, sizeof(*held.oid), cmp_oid);
+	if ((rc = wk_store_prepare(st, &s, "SELECT seq, git_oid FROM changeset WHERE site = ? AND device = ? AND pushed = 0"
+	                               " AND git_oid IS NOT NULL")) < 0)
+		goto out;
+	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		const char *oid = (const char *)sqlite3_column_text(s, 1);
+		if (held.n && bsearch(oid, held.oid, held.n, sizeof(*held.oid), cmp_oid))
+			rc = list_add(&mark, sqlite3_column_int64(s, 0), oid);
+	}
+	sqlite3_finalize(s);
+	if (rc < 0 || !mark.n)
+		goto out;
+	if ((rc = wk_store_begin(st)) < 0)
+		goto out;
+	for (i = 0; i < mark.n && rc == 0; i++) {
+		char seq[24];
+		snprintf(seq, sizeof(seq), "%lld", mark.seq[i]);
+		rc = wk_store_exec_args(st, "UPDATE changeset SET pushed = 1 WHERE site = ?1 AND device = ?2 AND seq = ?3",
+		                        (const char *[]){ site, device, seq }, 3, "cannot record the delivery");
+	}
+	if (rc == 0 && (rc = wk_store_commit(st)) == 0)
+		*marked += mark.n;
+	if (rc < 0)
+		wk_store_rollback(st);
+out:
+	free(held.oid);
+	list_free(&mark);
+	return rc;
+}
+
+/* Mark delivered every committed changeset the remote's tip already holds; *marked grows by their number. */
+static int reconcile(wk_store *st, wk_repo *repo, const char *site, const char *device, const char *remote_tip,
+                     size_t *marked)
+{
+	long long seq = 0;
+	char upto[24];
 	int rc;
 
 	if (!remote_tip[0])
 		return 0;
-	if ((rc = wk_store_prepare(st, &s, "SELECT seq, git_oid FROM changeset WHERE site = ? AND device = ?"
-	                               " AND git_oid IS NOT NULL AND pushed = 0 ORDER BY seq")) < 0)
+	if ((rc = seq_of_commit(st, site, device, remote_tip, &seq)) < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			oids = realloc(oids, cap * sizeof(*oids));
-			seqs = realloc(seqs, cap * sizeof(*seqs));
-			if (!oids || !seqs) {
-				rc = wk_error_set(WK_ELIMIT, "out of memory");
-				goto out;
-			}
-		}
-		seqs[n] = sqlite3_column_int64(s, 0);
-		snprintf(oids[n++], 41, "%s", (const char *)sqlite3_column_text(s, 1));
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	rc = 0;
-	for (i = 0; i < n && rc == 0; i++) {
-		char seq[24];
-		if (!wk_repo_descends(repo, remote_tip, oids[i]))
-			continue;
-		snprintf(seq, sizeof(seq), "%lld", seqs[i]);
-		rc = wk_store_exec_args(st, "UPDATE changeset SET pushed = 1 WHERE site = ?1 AND device = ?2 AND seq = ?3",
-		                        (const char *[]){ site, device, seq }, 3, "cannot record the delivery");
-	}
-out:
-	sqlite3_finalize(s);
-	free(oids);
-	free(seqs);
-	return rc;
-}
-
-/* Commit each changeset not yet in the mirror onto this device's ref, in order. */
-static int commit_new(wk_store *st, wk_repo *repo, const char *site, const char *device, const char *ref,
-                      wk_sync_report *rep)
-{
-	sqlite3_stmt *s = NULL;
-	char msg[96], author[64], oid[41], seq[24];
-	int rc;
-
-	snprintf(author, sizeof(author), "%s@%s", device, site);
-	for (;;) {
-		if ((rc = wk_store_prepare(st, &s, "SELECT seq, envelope FROM changeset WHERE site = ? AND device = ?"
-		                               " AND git_oid IS NULL ORDER BY seq LIMIT 1")) < 0)
-			return rc;
-		sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
-		if (rc != SQLITE_ROW) {
-			sqlite3_finalize(s);
-			return rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the ledger");
-		}
-		snprintf(seq, sizeof(seq), "%lld", (long long)sqlite3_column_int64(s, 0));
-		snprintf(msg, sizeof(msg), "%s/%s #%s", site, device, seq);
-		rc = wk_repo_append(repo, ref, "envelope", sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
-		                    msg, author, oid);
-		sqlite3_finalize(s);
-		if (rc < 0)
-			return rc;
-		if ((rc = wk_store_exec_args(st, "UPDATE changeset SET git_oid = ?4 WHERE site = ?1 AND device = ?2 AND seq = ?3",
-		                             (const char *[]){ site, device, seq, oid }, 4, "cannot record the commit")) < 0)
-			return rc;
-		rep->committed++;
-	}
+	if (!seq)
+		return reconcile_by_walk(st, repo, site, device, remote_tip, marked);
+	snprintf(upto, sizeof(upto), "%lld", seq);
+	if ((rc = wk_store_exec_args(st, "UPDATE changeset SET pushed = 1 WHERE site = ?1 AND device = ?2 AND seq <= ?3"
+	                                 " AND pushed = 0 AND git_oid IS NOT NULL",
+	                             (const char *[]){ site, device, upto }, 3, "cannot record the delivery")) < 0)
+		return rc;
+	*marked += (size_t)sqlite3_changes(wk_store_db(st));
+	return 0;
 }
 
 /*
  * Push a chain's local ref when it is ahead of what the remote holds
  * (fast-forward only), then record what the remote confirmed: the tracking
  * ref moves to the tip and the changesets it holds are marked delivered.
- * *pushed grows by the number newly delivered.
+ * rep->pushed grows by the number newly delivered; rep->offline is set when
+ * the remote could not be reached.
  */
 static int push_chain(wk_store *st, wk_repo *repo, const wk_remote_options *o, const char *site, const char *device,
-                      const char *ref, const char *track, size_t *pushed)
+                      const char *ref, const char *track, wk_sync_report *rep)
 {
 	char tip[41], rtip[41];
-	long long before = 0, after = 0;
 	int rc, accepted = 0;
 
 	if ((rc = wk_repo_tip(repo, ref, tip)) < 0 || (rc = wk_repo_tip(repo, track, rtip)) < 0)
 		return rc;
 	if (!tip[0] || strcmp(tip, rtip) == 0)
 		return 0;
-	if ((rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM changeset WHERE pushed = 1", &before)) < 0 ||
-	    (rc = wk_repo_push(repo, o, ref, &accepted)) < 0 || (rc = wk_repo_set_ref(repo, track, tip)) < 0 ||
-	    (rc = reconcile(st, repo, site, device, tip)) < 0 ||
-	    (rc = wk_query_int(st, NULL, 0, "SELECT count(*) FROM changeset WHERE pushed = 1", &after)) < 0)
+	rc = wk_repo_push(repo, o, ref, &accepted);
+	if (wk_repo_warning(repo)[0])
+		problem(rep, "%s", wk_repo_warning(repo));
+	if (rc < 0) {
+		rep->offline = wk_repo_unreachable(repo);
 		return rc;
-	*pushed += (size_t)(after - before);
-	return 0;
+	}
+	if ((rc = wk_repo_set_ref(repo, track, tip)) < 0)
+		return rc;
+	return reconcile(st, repo, site, device, tip, &rep->pushed);
 }
 
 int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **trust, const wk_remote_options *o,
@@ -335,7 +613,7 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 	char *site = NULL, *device = NULL, own[300], own_track[320], prefix[300], tip[41], rtip[41], why[600] = "";
 	const char *fetch[2];
 	accept_ctx a;
-	size_t sealed = 0;
+	size_t sealed = 0, held = 0;
 	int rc, offline = 0;
 	wk_trust *fresh = NULL;
 
@@ -350,7 +628,7 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 
 	/* 1. Fetch. Unreachable is a normal state: the work is still sealed and committed below. */
 	rc = wk_repo_fetch(repo, o, fetch, 2);
-	if (rc == WK_EIO) {
+	if (rc < 0 && wk_repo_unreachable(repo)) {
 		offline = 1; /* reported as offline only if nothing else fails below */
 		snprintf(why, sizeof(why), "%s", wk_error_msg());
 	} else if (rc < 0) {
@@ -389,7 +667,7 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 		goto out;
 	}
 	/* 5. Reconcile with what the remote already holds of this device (an earlier push cut short). */
-	if ((rc = wk_repo_tip(repo, own_track, rtip)) < 0 || (rc = reconcile(st, repo, site, device, rtip)) < 0 ||
+	if ((rc = wk_repo_tip(repo, own_track, rtip)) < 0 || (rc = reconcile(st, repo, site, device, rtip, &held)) < 0 ||
 	    (rc = wk_repo_tip(repo, own, tip)) < 0)
 		goto out;
 	{
@@ -401,10 +679,8 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 			        "they are being sent again");
 	}
 	/* 6. Push, fast-forward only; delivered once the remote confirms. A link lost mid-push is offline. */
-	if ((rc = push_chain(st, repo, o, site, device, own, own_track, &rep->pushed)) < 0) {
-		rep->offline = rc == WK_EIO;
+	if ((rc = push_chain(st, repo, o, site, device, own, own_track, rep)) < 0)
 		goto out;
-	}
 	if (tip[0])
 		rc = seen_set(st, own_track, tip);
 out:
@@ -422,10 +698,10 @@ int wk_sync_region_pull(wk_store *region, const char *dir, wk_repo *repo, wk_led
 
 	memset(rep, 0, sizeof(*rep));
 	rc = wk_repo_fetch(repo, o, fetch, 1);
-	if (rc == WK_EIO)
-		rep->offline = 1;
-	if (rc < 0)
+	if (rc < 0) {
+		rep->offline = wk_repo_unreachable(repo);
 		return rc;
+	}
 	memset(&a, 0, sizeof(a));
 	a.region = region;
 	a.dir = dir;
@@ -463,7 +739,7 @@ int wk_sync_region_publish(wk_store *region, wk_repo *repo, const wk_ledger_keys
 
 	memset(rep, 0, sizeof(*rep));
 	if ((rc = wk_repo_fetch(repo, o, fetch, 1)) < 0) {
-		rep->offline = rc == WK_EIO;
+		rep->offline = wk_repo_unreachable(repo);
 		return rc;
 	}
 	/* Start from what the remote holds, if this mirror is behind it. */
@@ -505,8 +781,10 @@ int wk_sync_region_publish(wk_store *region, wk_repo *repo, const wk_ledger_keys
 	if ((rc = wk_repo_tip(repo, ref, tip)) < 0)
 		goto out;
 	if (tip[0] && strcmp(tip, rtip) != 0) {
-		if ((rc = wk_repo_push(repo, o, ref, &accepted)) < 0)
+		if ((rc = wk_repo_push(repo, o, ref, &accepted)) < 0) {
+			rep->offline = wk_repo_unreachable(repo);
 			goto out;
+		}
 		rep->pushed = 1;
 	}
 	{
@@ -545,7 +823,7 @@ static int push_site(push_ctx *p, const char *site)
 	if ((rc = wk_ledger_seal(rs, p->k, &sealed)) < 0 || (rc = commit_new(rs, p->repo, site, device, ref, p->rep)) < 0)
 		goto out;
 	p->rep->sealed += sealed;
-	rc = push_chain(rs, p->repo, p->o, site, device, ref, track, &p->rep->pushed);
+	rc = push_chain(rs, p->repo, p->o, site, device, ref, track, p->rep);
 out:
 	free(device);
 	wk_store_close(rs);
@@ -563,7 +841,7 @@ int wk_sync_region_push(wk_store *region, const char *dir, wk_repo *repo, wk_led
 
 	memset(rep, 0, sizeof(*rep));
 	if ((rc = wk_repo_fetch(repo, o, fetch, 1)) < 0) {
-		rep->offline = rc == WK_EIO;
+		rep->offline = wk_repo_unreachable(repo);
 		return rc;
 	}
 	snprintf(path, sizeof(path), "%s/.wicket/sites", dir);

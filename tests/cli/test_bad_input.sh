@@ -360,6 +360,46 @@ full_disk() { # DESCRIPTION KIB_LEFT
 full_disk "a full disk" 0
 full_disk "a nearly full disk (64 KiB left)" 64
 
+# A full disk under SQLite's temporary files (SQLITE_TMPDIR on a full tmpfs), the store on a disk
+# with room: the import runs inside the policy guard's savepoint, whose journal spills to a
+# temporary file. The message names the real failure (a full disk), not the guard's clean-up
+# ("no such savepoint").
+cat >"$T/tmpdir-fill.sh" <<'EOF'
+set -u
+tmp=$1 res=$2
+shift 2
+mount -t tmpfs -o size=64k tmpfs "$tmp" 2>"$res/setup" || exit 0
+dd if=/dev/zero of="$tmp/filler" bs=4k 2>/dev/null
+echo ok >"$res/setup"
+SQLITE_TMPDIR=$tmp "$@" >"$res/stdout" 2>"$res/stderr"
+echo $? >"$res/rc"
+EOF
+TS=$T/guarded res=$T/guard-res
+mkdir -p "$res" "$T/guard-tmp"
+"$WICKET" -C "$TS" init --site LEI --name "HMP Leeds" --category B --function reception --person "Pat Jones" >/dev/null &&
+	"$WICKET" -C "$TS" plan create --edm OMU >/dev/null
+before=$(snapshot "$TS/.wicket/store.db")
+unshare -rm bash "$T/tmpdir-fill.sh" "$T/guard-tmp" "$res" "$WICKET" -C "$TS" actionplan import "$SAMPLE_JSON" \
+	>/dev/null 2>"$res/unshare.err"
+setup=$(cat "$res/setup" 2>/dev/null || cat "$res/unshare.err")
+if [ "$setup" = ok ]; then
+	passed=$((passed + 1))
+	cp "$res/stdout" "$OUT"
+	cp "$res/stderr" "$ERR"
+	rc=$(cat "$res/rc")
+	last_cmd="(SQLITE_TMPDIR on a full disk) wicket actionplan import $SAMPLE_JSON"
+	check_error "a full disk under SQLite's temporary files" 1 "full"
+	check "a full disk under SQLite's temporary files: the guard's clean-up does not hide it" \
+		test "$(grep -c savepoint "$ERR")" -eq 0
+	last_cmd=
+	check "a full disk under SQLite's temporary files: the store is unchanged" \
+		test "$(snapshot "$TS/.wicket/store.db")" = "$before"
+	run -C "$TS" actionplan import "$SAMPLE_JSON"
+	check "a full disk under SQLite's temporary files: with room, the import succeeds" test "$rc" -eq 0
+else
+	fail "a full disk under SQLite's temporary files: cannot set up a full tmpfs with unshare -rm: $setup"
+fi
+
 # ---------------------------------------------------------------------------------------------
 # a store locked by another process
 

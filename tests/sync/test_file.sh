@@ -4,14 +4,18 @@
 # twice; offline is one line and exit 3, and the work goes with the next sync;
 # the git host learns nothing (a canary written into the plan, and people's
 # names, appear in no object, ref, message or author); a regional ref rewound
-# to an older state is refused, and the device it belongs to repairs it.
+# to an older state is refused, and the device it belongs to repairs it; a
+# sync that stopped between committing a changeset and recording it does not
+# commit it twice; stale lock files left by a killed sync do not block the
+# next one, and a lock another wicket command holds is respected.
 # shellcheck disable=SC2317
 set -u
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh" sync-file
 # shellcheck source=tests/sync/lib_sync.sh
 . "$(dirname "$0")/lib_sync.sh"
-trap 'rm -rf "$T"' EXIT
+holder=
+trap '[ -z "$holder" ] || kill "$holder" 2>/dev/null; rm -rf "$T"' EXIT
 
 REPO=$T/regional.git
 A=$T/lei-1
@@ -109,5 +113,97 @@ check "the rewound device sends again" ok
 run -C "$A" sync
 check "after the repair nothing arrives twice" says "0 changesets received"
 check "the devices agree after the repair" test "$(state "$A")" = "$(state "$B")"
+
+# One commit per changeset: the remote's ref holds each sequence number once, as many commits
+# as the device holds changesets.
+once_each() {
+	local commits held dupes
+	commits=$(git --git-dir="$REPO" rev-list --count refs/heads/sites/LEI/d1)
+	held=$(sqlite3 "$A/.wicket/store.db" "SELECT count(*) FROM changeset WHERE device = 'd1'")
+	dupes=$(git --git-dir="$REPO" log --format=%s refs/heads/sites/LEI/d1 | sort | uniq -d | tr '\n' ' ')
+	if [ "$commits" != "$held" ] || [ -n "$dupes" ]; then
+		echo "    $commits commits on LEI/d1 for $held changesets; twice: $dupes"
+		return 1
+	fi
+}
+
+# A sync that stopped after committing changesets to the mirror and before recording them in
+# the store (killed, or a disk error): the next sync finds them on the ref and sends each once.
+"$WICKET" -C "$A" remote set "file://$T/not-there.git" >/dev/null
+"$WICKET" -C "$A" baseline set 1.2 --status met --evidence "first" >/dev/null
+"$WICKET" -C "$A" seal >/dev/null
+"$WICKET" -C "$A" baseline set 1.3 --status met --evidence "second" >/dev/null
+run -C "$A" sync
+check "offline, two changesets are committed to the mirror" test "$rc" -eq 3
+sqlite3 "$A/.wicket/store.db" "UPDATE changeset SET git_oid = NULL WHERE device = 'd1' AND seq >
+	(SELECT max(seq) - 2 FROM changeset WHERE device = 'd1')"
+"$WICKET" -C "$A" remote set "file://$REPO" >/dev/null
+run -C "$A" sync
+check "a sync after commits the store did not record succeeds" ok
+check "it sends both changesets" says "2 sent"
+check "and commits none of them twice" once_each
+run -C "$B" sync
+check "the other device receives them once" says "2 changesets received"
+check "the devices agree" test "$(state "$A")" = "$(state "$B")"
+
+# Stale lock files, left by a sync that was killed, in the mirror and in the regional repository.
+mirror=$A/.wicket/git
+locks_left() { find "$mirror" -name '*.lock' | grep -q .; }
+: >"$mirror/refs/heads/sites/LEI/d1.lock"
+: >"$mirror/refs/remotes/region/sites/LEI/d2.lock"
+: >"$mirror/FETCH_HEAD.lock"
+git --git-dir="$mirror" rev-parse refs/heads/sites/LEI/d1 >"$REPO/refs/heads/sites/LEI/d1.lock"
+"$WICKET" -C "$A" baseline set 1.1 --status met --evidence "after a crash" >/dev/null
+"$WICKET" -C "$B" baseline set 1.1 --status met --evidence "meanwhile" >/dev/null
+"$WICKET" -C "$B" sync >/dev/null
+run -C "$A" sync
+check "stale lock files in the mirror do not block the sync" ok
+check "they are gone" test -z "$(find "$mirror" -name '*.lock')"
+check "the regional repository's stale lock on this device's ref (holding its own commit) is removed" \
+	test ! -e "$REPO/refs/heads/sites/LEI/d1.lock"
+check "with a warning naming it" grep -qF "stale lock file '$REPO/refs/heads/sites/LEI/d1.lock'" "$ERR"
+check "the changeset is sent and the other device's received" says "1 changeset received"
+check "nothing is committed twice" once_each
+
+# A lock in the regional repository that cannot be proved this device's: left alone until it is
+# older than the stall limit (5 s here); the failure is local (exit 1, not offline) and names it.
+: >"$REPO/refs/heads/sites/LEI/d1.lock"
+"$WICKET" -C "$A" baseline set 1.1 --status met --evidence "blocked" >/dev/null
+run -C "$A" sync
+check "a fresh lock of unknown origin in the regional repository stops the push with exit 1" test "$rc" -eq 1
+check "the message names the lock file" grep -qF "$REPO/refs/heads/sites/LEI/d1.lock" "$ERR"
+check "and does not call it offline" test "$(grep -ciE 'offline|cannot reach' "$ERR")" -eq 0
+check "the lock is left in place" test -e "$REPO/refs/heads/sites/LEI/d1.lock"
+touch -d '-10 seconds' "$REPO/refs/heads/sites/LEI/d1.lock"
+run -C "$A" sync
+check "once older than the stall limit it is removed and the sync goes through" ok
+check "with a warning saying why" grep -q "older than the stall limit" "$ERR"
+check "still nothing twice" once_each
+
+# Another wicket command holding the mirror (its lock, .wicket/sync.lock): a sync waits for it,
+# then gives up after 10 s without touching the lock files it may be writing.
+flock "$A/.wicket/sync.lock" sleep 2 &
+holder=$!
+sleep 0.3
+"$WICKET" -C "$A" baseline set 1.1 --status met --evidence "waited" >/dev/null
+t0=$(date +%s%N)
+run -C "$A" sync
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "a sync waits for another command's lock, then syncs (waited $ms ms)" test "$rc" -eq 0 -a "$ms" -ge 1000
+wait "$holder"
+flock "$A/.wicket/sync.lock" sleep 15 &
+holder=$!
+sleep 0.3
+: >"$mirror/refs/heads/sites/LEI/d1.lock"
+run -C "$A" sync
+check "a sync gives up on a lock held too long: exit 1" test "$rc" -eq 1
+check "saying another wicket command is using it" grep -q "another wicket command" "$ERR"
+check "the lock files of the command holding it are left alone" test -e "$mirror/refs/heads/sites/LEI/d1.lock"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+holder=
+run -C "$A" sync
+check "once it is gone, the next sync goes through" ok
+check "and nothing was committed twice" once_each
 
 finish
