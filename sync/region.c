@@ -191,8 +191,27 @@ static int replica_create(wk_store *region, const char *dir, const char *site, c
 	    /* Last: the mark of a whole replica. */
 	    (rc = wk_store_meta_set(st, "role", "region-replica")) < 0 || (rc = wk_store_commit(st)) < 0)
 		goto out;
+	/* Everything into the main file before it is renamed alone: a WAL left behind would be lost. */
+	{
+		int logged = -1, moved = -1;
+		if (sqlite3_wal_checkpoint_v2(wk_store_db(st), NULL, SQLITE_CHECKPOINT_TRUNCATE, &logged, &moved) !=
+		        SQLITE_OK) {
+			rc = wk_store_fail(st, sqlite3_errcode(wk_store_db(st)), "cannot finish the replica");
+			goto out;
+		}
+	}
 	wk_store_close(st);
 	st = NULL;
+	{
+		char wal[4400];
+		struct stat sb;
+		snprintf(wal, sizeof(wal), "%s-wal", tmp);
+		if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+			rc = wk_error_set(WK_EIO, "cannot finish the replica of site %s: its journal could not be written back "
+			                  "(check the disk and its free space, then pull again)", site);
+			goto out;
+		}
+	}
 	if (rename(tmp, path) != 0) {
 		rc = wk_error_set(WK_EIO, "cannot put the replica of site %s in place at '%s': %s; free some space or "
 		                  "check the disk, then pull again", site, path, strerror(errno));
