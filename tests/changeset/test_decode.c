@@ -10,6 +10,7 @@
  * by ',', sorted, unique, at most 64); format 1 is refused as too old.
  */
 #include "test.h"
+#include "cs_util.h"
 #include "changeset.h"
 #include "error.h"
 
@@ -17,37 +18,6 @@
 
 /* ---- reading the golden vectors --------------------------------------------- */
 
-static unsigned char *read_hex(const char *rel, size_t *n)
-{
-	FILE *f = fopen(test_src(rel), "r");
-	unsigned char *out = NULL;
-	char text[65536];
-	size_t len, i, k = 0;
-	int hi = -1, c;
-
-	if (!f)
-		return NULL;
-	len = fread(text, 1, sizeof(text), f);
-	fclose(f);
-	if (len == sizeof(text) || !(out = malloc(len / 2 + 1)))
-		return NULL;
-	for (i = 0; i < len; i++) {
-		c = text[i];
-		if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-			continue;
-		if (c >= '0' && c <= '9') c -= '0';
-		else if (c >= 'a' && c <= 'f') c = c - 'a' + 10;
-		else { free(out); return NULL; }
-		if (hi < 0) {
-			hi = c;
-		} else {
-			out[k++] = (unsigned char)(hi << 4 | c);
-			hi = -1;
-		}
-	}
-	*n = k;
-	return out;
-}
 
 /* Decode an exact-size copy of p; the changeset is freed. */
 static int decode_lim(const unsigned char *p, size_t n, const wk_changeset_limits *lim)

@@ -9,6 +9,7 @@
  * Deterministic: a fixed seed.
  */
 #include "test.h"
+#include "cs_util.h"
 #include "changeset.h"
 #include "error.h"
 
@@ -210,38 +211,6 @@ static wk_changeset *generate(void)
 	return cs;
 }
 
-static int str_eq(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static int same(const wk_changeset *a, const wk_changeset *b)
-{
-	size_t i;
-
-	if (a->format != b->format || strcmp(a->site, b->site) || strcmp(a->device, b->device) ||
-	    a->seq != b->seq || memcmp(a->prev, b->prev, 32) || a->schema_version != b->schema_version ||
-	    a->ncatalogue != b->ncatalogue || a->ndepends != b->ndepends || a->hlc_min != b->hlc_min ||
-	    a->hlc_max != b->hlc_max || a->nops != b->nops)
-		return 0;
-	for (i = 0; i < a->ncatalogue; i++)
-		if (strcmp(a->catalogue[i], b->catalogue[i]))
-			return 0;
-	for (i = 0; i < a->ndepends; i++)
-		if (strcmp(a->depends[i], b->depends[i]))
-			return 0;
-	for (i = 0; i < a->nops; i++) {
-		const wk_op *x = &a->ops[i], *y = &b->ops[i];
-
-		if (x->seq != y->seq || x->hlc != y->hlc || !str_eq(x->device, y->device) ||
-		    !str_eq(x->person, y->person) || !str_eq(x->entity, y->entity) ||
-		    !str_eq(x->entity_id, y->entity_id) || !str_eq(x->kind, y->kind) ||
-		    !str_eq(x->field, y->field) || !str_eq(x->old_value, y->old_value) ||
-		    !str_eq(x->new_value, y->new_value) || !str_eq(x->parents, y->parents))
-			return 0;
-	}
-	return 1;
-}
 
 /* Damage a copy of p in one of several ways; returns its new length. */
 static size_t mutate(unsigned char *q, const unsigned char *p, size_t n)
