@@ -89,7 +89,12 @@ summary=()
 for n in "${names[@]}"; do
   work=$build/corpus/$n findings=$build/findings/$n log=$build/logs/$n.log
   mkdir -p "$work" "$findings" "$build/logs"
-  seeds=("$root/fuzz/corpus/$n")
+  seeds=()
+  [ -d "$root/fuzz/corpus/$n" ] && seeds+=("$root/fuzz/corpus/$n")
+  # The repository's own folders of seeds for this harness (fuzz/seed_dirs.txt).
+  for dir in $(awk -v n="$n" '$1 == n { for (i = 2; i <= NF; i++) print $i }' "$root/fuzz/seed_dirs.txt"); do
+    seeds+=("$root/$dir")
+  done
   [ -d "$root/fuzz/regressions/$n" ] && seeds+=("$root/fuzz/regressions/$n")
   echo "== fuzz: $n for ${seconds}s (-max_len=$(max_len "$n"))"
   rc=0

@@ -1,2 +1,0 @@
--- a string.rep bomb
-return ("x"):rep(1e9)
