@@ -198,12 +198,33 @@ static int heads_seen(wk_store *st, const char *entity, const char *id, const ch
 	return rc;
 }
 
+int wk_parents_next(const char **p, const char **device, size_t *len, int64_t *hlc)
+{
+	const char *at, *end;
+
+	if (!*p || !**p)
+		return 0;
+	end = strchr(*p, ',');
+	if (!end)
+		end = *p + strlen(*p);
+	at = memchr(*p, '@', (size_t)(end - *p));
+	if (!at)
+		return wk_error_set(WK_EINVALID, "a malformed parent in a change's parents list");
+	*device = *p;
+	*len = (size_t)(at - *p);
+	*hlc = strtoll(at + 1, NULL, 10);
+	*p = *end ? end + 1 : end;
+	return 1;
+}
+
 /* The write at seq of entity/id/field replaces the heads it lists as parents, and is a head itself. */
 static int heads_add(wk_store *st, const char *entity, const char *id, const char *field,
                      int64_t hlc, const char *device, const char *parents, int64_t seq)
 {
 	sqlite3_stmt *s = NULL;
-	const char *p = parents;
+	const char *p = parents, *dev;
+	size_t len;
+	int64_t hlc_p;
 	int rc = 0;
 
 	if (p && *p) {
@@ -213,21 +234,12 @@ static int heads_add(wk_store *st, const char *entity, const char *id, const cha
 		sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, field, -1, SQLITE_STATIC);
-		while (*p && rc == 0) {
-			const char *at = strchr(p, '@'), *end = strchr(p, ',');
-
-			if (!end)
-				end = p + strlen(p);
-			if (!at || at > end) {
-				rc = wk_error_set(WK_EINVALID, "a change of %s %s lists a malformed parent", entity, id);
-				break;
-			}
-			sqlite3_bind_text(s, 4, p, (int)(at - p), SQLITE_TRANSIENT);
-			sqlite3_bind_int64(s, 5, strtoll(at + 1, NULL, 10));
+		while (rc == 0 && (rc = wk_parents_next(&p, &dev, &len, &hlc_p)) == 1) {
+			sqlite3_bind_text(s, 4, dev, (int)len, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(s, 5, hlc_p);
 			rc = sqlite3_step(s);
 			rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot merge the change");
 			sqlite3_reset(s);
-			p = *end ? end + 1 : end;
 		}
 		sqlite3_reset(s);
 		if (rc < 0)
@@ -385,9 +397,11 @@ static int set_local(wk_store *st, const char *entity, const char *id, const cha
 	if (resolve ? !parents || !strchr(parents, ',') : same(old, value))
 		goto out; /* nothing changes; a resolution needs at least two heads */
 	if (parents) {
-		const char *c;
-		int n = 1;
-		for (c = parents; (c = strchr(c, ',')); c++)
+		const char *p = parents, *dev;
+		size_t len;
+		int64_t h;
+		int n = 0;
+		while (wk_parents_next(&p, &dev, &len, &h) == 1)
 			n++;
 		if (n > WK_ENTITY_MAX_PARENTS) {
 			rc = wk_error_set(WK_ELIMIT, "%s %s: %s has %d concurrent values; a change can settle at most %d "

@@ -25,6 +25,15 @@
 /* The most writes one change can list as parents (the changeset format's cap). */
 #define WK_ENTITY_MAX_PARENTS 64
 
+/*
+ * Walk a parents list ("<device>@<clock>" entries joined by ','): each call
+ * gives the next entry's device (*device, *len bytes, not NUL-terminated) and
+ * clock, and moves *p past it. 1 for an entry, 0 at the end (or for NULL),
+ * WK_EINVALID for an entry without '@'. The changeset decoder has checked
+ * the list's form by then; this only reads it.
+ */
+int wk_parents_next(const char **p, const char **device, size_t *len, int64_t *hlc);
+
 /* Who acts on st: checks the values, then wk_store_set_actor (store.h). */
 int wk_entity_set_actor(wk_store *st, const char *person, const char *device);
 

@@ -635,7 +635,9 @@ static int chain_check(wk_store *st, const wk_envelope_info *info, const unsigne
 static int resolution_real(wk_store *st, const wk_op *op)
 {
 	sqlite3_stmt *s = NULL;
-	const char *p = op->parents;
+	const char *p = op->parents, *dev;
+	size_t len;
+	int64_t hlc;
 	int rc = 0;
 
 	if ((rc = wk_store_cached(st, &s, "SELECT 1 FROM op WHERE entity = ?1 AND entity_id = ?2 AND field = ?3"
@@ -644,22 +646,17 @@ static int resolution_real(wk_store *st, const wk_op *op)
 	sqlite3_bind_text(s, 1, op->entity, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, op->entity_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, op->field, -1, SQLITE_TRANSIENT);
-	while (p && *p && rc == 0) {
-		const char *at = strchr(p, '@'), *end = strchr(p, ',');
-
-		if (!end)
-			end = p + strlen(p);
-		sqlite3_bind_text(s, 4, p, (int)(at - p), SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 5, strtoll(at + 1, NULL, 10));
+	while (rc == 0 && (rc = wk_parents_next(&p, &dev, &len, &hlc)) == 1) {
+		sqlite3_bind_text(s, 4, dev, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 5, hlc);
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_DONE)
 			rc = wk_error_set(WK_EPOLICY, "operation %lld: a regional resolution of %s %s.%s writes over a change "
-			                  "this store does not hold (%.*s)", (long long)op->seq, op->entity, op->entity_id,
-			                  op->field, (int)(end - p), p);
+			                  "this store does not hold (%.*s@%lld)", (long long)op->seq, op->entity, op->entity_id,
+			                  op->field, (int)len, dev, (long long)hlc);
 		else
 			rc = rc == SQLITE_ROW ? 0 : wk_store_fail(st, rc, "cannot read the log");
 		sqlite3_reset(s);
-		p = *end ? end + 1 : end;
 	}
 	return rc;
 }
