@@ -17,6 +17,7 @@
 #include "catalogue.h"
 #include "entity.h"
 #include "error.h"
+#include "inspection.h"
 #include "rules.h"
 
 #ifndef FZ_SOURCE_DIR
@@ -345,4 +346,26 @@ wk_policy_limits fz_policy_limits(void)
 	l.max_memory = (size_t)8 << 20;
 	l.max_millis = 1000u;
 	return l;
+}
+
+int fz_actionplan(const unsigned char *data, size_t size, const char *format)
+{
+	wk_import_options o = WK_IMPORT_OPTIONS_INIT;
+	json_t *plan = NULL;
+
+	o.format = format;
+	o.inspection_id = "omic-pre-release-2022";
+	o.title = "OMiC pre-release thematic";
+	o.inspectorate = "HMI Prisons";
+	o.published = "2022-11-01";
+	o.submitted = "2023-01-20";
+	if (fz_note("parse", wk_actionplan_parse((const char *)data, size, &o, &plan)) == 0) {
+		if (!json_is_object(plan) || !json_is_object(json_object_get(plan, "inspection")) ||
+		    !json_is_array(json_object_get(plan, "recommendations")))
+			fz_die("an accepted action plan does not have the documented shape");
+	} else if (plan) {
+		fz_die("a refused action plan left *plan set");
+	}
+	json_decref(plan);
+	return 0;
 }

@@ -94,4 +94,13 @@ int fz_note(const char *what, int rc);
 /* Abort with a message: a set-up failure, or a property a harness checks that does not hold. */
 void fz_die(const char *what) __attribute__((noreturn));
 
+/*
+ * One hostile action plan in format ("json" or "csv") through the parse and
+ * every check that runs before anything is written, as `wicket actionplan
+ * import` does; an accepted plan must have the documented shape (an
+ * inspection object and a list of recommendations), and a refused one must
+ * leave nothing behind. The two action plan harnesses.
+ */
+int fz_actionplan(const unsigned char *data, size_t size, const char *format);
+
 #endif
