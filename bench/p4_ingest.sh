@@ -12,7 +12,7 @@
 # saved before any pull; every round pulls into a fresh copy of it.
 . "$(dirname "$0")/lib.sh"
 CUR=p4
-sites=$(q 120 12) n=$(q 1000 100) ops=3 rounds=$(q 3 3)
+sites=${P4_SITES:-$(q 120 12)} n=${P4_N:-$(q 1000 100)} ops=3 rounds=${P4_ROUNDS:-$(q 3 3)}
 d=$T/p4
 mkdir -p "$d/sites"
 

@@ -151,6 +151,19 @@ static int init_once(void)
 	if (!done) {
 		if (git_libgit2_init() < 0)
 			return wk_error_set(WK_ERROR, "cannot start libgit2");
+		/*
+		 * Memory stays flat however long the history (P4: 120,000
+		 * changesets in one pull). libgit2's defaults grow with it:
+		 * every commit and tree walked stays parsed in its object cache
+		 * (about 0.7 KB each; the cache's limit counts raw bytes, a
+		 * tenth of that), and its pack windows are 1 GB, mapped up to
+		 * 8 GB, their pages the process's own once read. Each object is
+		 * read once here, and packs front to back.
+		 */
+		if (git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0) < 0 ||
+		    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4 << 20)) < 0 ||
+		    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(16 << 20)) < 0)
+			return wk_error_set(WK_ERROR, "cannot set libgit2's memory limits");
 		done = 1;
 	}
 	return 0;
@@ -806,15 +819,244 @@ static void report_failure(child_ctx *c, wk_repo *r, int rc, const char *doing, 
 	}
 }
 
+/*
+ * The objects one pack written by a fetch holds, at most, so that libgit2's
+ * pack building and indexing stay near 25 MB in the child however much is
+ * new (the region's first pull of 120 establishments x 1,000 changesets is
+ * 360,000 objects). Over a network the regional server builds the packs:
+ * the refs are asked for in batches of about this many objects. From a
+ * file:// regional repository libgit2's local transport would build one
+ * pack of everything new in this process, so the child copies the new
+ * commits itself, in packs of at most this many objects.
+ */
+#define FETCH_BATCH_OBJECTS 20000u
+
+/* FETCH_BATCH_OBJECTS, or WICKET_FETCH_BATCH_OBJECTS when it is a number (tests make it small). */
+static size_t fetch_budget(void)
+{
+	const char *env = getenv("WICKET_FETCH_BATCH_OBJECTS");
+	char *end = NULL;
+	unsigned long v = env && *env ? strtoul(env, &end, 10) : 0;
+
+	return v > 0 && end && !*end ? (size_t)v : FETCH_BATCH_OBJECTS;
+}
+
+typedef struct {
+	git_oid tip;  /* the regional repository's */
+	char *src;    /* its name there */
+	char *dst;    /* the mirror's name for it */
+} fetch_ref;
+
+/* The mirror's name for REF when a prefix asks for it ("" when none does). */
+static void mirror_name(const char *ref, const char *const *prefixes, size_t n, char *out, size_t cap)
+{
+	*out = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const char *p = prefixes[i];
+		const char *tail = strncmp(p, "refs/heads/", 11) == 0 ? p + 11 : p;
+		size_t len = strlen(p);
+
+		if (len && p[len - 1] == '/' && strncmp(ref, p, len) == 0 && ref[len]) {
+			snprintf(out, cap, "refs/remotes/region/%s%s", tail, ref + len);
+			return;
+		}
+		if (strcmp(ref, p) == 0) {
+			snprintf(out, cap, "refs/remotes/region/%s", tail);
+			return;
+		}
+	}
+}
+
+typedef struct {
+	git_odb_writepack *wp;
+	git_indexer_progress st;
+} pack_sink;
+
+static int pack_append(void *buf, size_t size, void *payload)
+{
+	pack_sink *k = payload;
+	return k->wp->append(k->wp, buf, size, &k->st);
+}
+
+/* Write PB's objects into the mirror as one pack, indexed as a fetch indexes them. */
+static int pack_to_mirror(git_packbuilder *pb, git_odb *odb, const git_remote_callbacks *cb)
+{
+	pack_sink k;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	if ((rc = git_odb_write_pack(&k.wp, odb, cb->transfer_progress, cb->payload)) < 0)
+		return rc;
+	if ((rc = git_packbuilder_foreach(pb, pack_append, &k)) == 0)
+		rc = k.wp->commit(k.wp, &k.st);
+	k.wp->free(k.wp);
+	return rc;
+}
+
+/* Point the mirror's names of REFS[from..to) at their new tips (their objects are all in the mirror). */
+static int set_refs(wk_repo *r, const fetch_ref *refs, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		git_reference *out = NULL;
+		int rc = git_reference_create(&out, r->repo, refs[i].dst, &refs[i].tip, 1, "fetch");
+
+		git_reference_free(out);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * From the file:// regional repository at PATH: copy the commits of REFS
+ * the mirror lacks (each ref walked from its new tip down to the mirror's
+ * old one), with their trees and blobs, in packs of at most about
+ * FETCH_BATCH_OBJECTS objects, then set the refs. A ref is set only once the
+ * packs holding all of its new objects are written.
+ */
+static int copy_local(wk_repo *r, const char *path, const fetch_ref *refs, size_t n, const git_remote_callbacks *cb)
+{
+	size_t budget = fetch_budget();
+	git_repository *src = NULL;
+	git_odb *odb = NULL, *srcodb = NULL;
+	git_packbuilder *pb = NULL;
+	git_revwalk *w = NULL;
+	size_t first = 0, i;
+	int rc;
+
+	if ((rc = git_repository_open_bare(&src, path)) < 0 || (rc = git_repository_odb(&srcodb, src)) < 0 ||
+	    (rc = git_repository_odb(&odb, r->repo)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		git_oid have, id;
+
+		if ((rc = git_revwalk_new(&w, src)) < 0 || (rc = git_revwalk_push(w, &refs[i].tip)) < 0)
+			goto out;
+		if (git_reference_name_to_id(&have, r->repo, refs[i].dst) == 0 && git_odb_exists(srcodb, &have) &&
+		    (rc = git_revwalk_hide(w, &have)) < 0)
+			goto out;
+		while ((rc = git_revwalk_next(&id, w)) == 0) {
+			if (!pb && (rc = git_packbuilder_new(&pb, src)) < 0)
+				goto out;
+			if ((rc = git_packbuilder_insert_commit(pb, &id)) < 0)
+				goto out;
+			if (git_packbuilder_object_count(pb) < budget)
+				continue;
+			if ((rc = pack_to_mirror(pb, odb, cb)) < 0 || (rc = set_refs(r, refs, first, i)) < 0)
+				goto out;
+			git_packbuilder_free(pb);
+			pb = NULL;
+			first = i;
+		}
+		if (rc != GIT_ITEROVER)
+			goto out;
+		git_revwalk_free(w);
+		w = NULL;
+	}
+	rc = pb ? pack_to_mirror(pb, odb, cb) : 0;
+	if (rc == 0)
+		rc = set_refs(r, refs, first, n);
+out:
+	git_revwalk_free(w);
+	git_packbuilder_free(pb);
+	git_odb_free(odb);
+	git_odb_free(srcodb);
+	git_repository_free(src);
+	return rc;
+}
+
+/*
+ * In the child: fetch the refs under PREFIXES whose tips the mirror does not
+ * hold yet, into refs/remotes/region/. One connection lists them (and, over
+ * a network, serves the first fetch); see FETCH_BATCH_OBJECTS for how a
+ * large fetch is split. Returns libgit2's code.
+ */
+static int fetch_batched(wk_repo *r, git_remote *remote, const git_remote_callbacks *cb, const char *url,
+                         const char *const *prefixes, size_t n)
+{
+	const git_remote_head **heads = NULL;
+	fetch_ref *refs = NULL;
+	/* The first fetch asks for 8 refs (by default): what it brings sizes the next. */
+	size_t budget = fetch_budget(), nheads = 0, nrefs = 0, done = 0, batch = budget / 2500 ? budget / 2500 : 1;
+	char **specs = NULL;
+	int rc;
+
+	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, cb, NULL, NULL)) < 0 ||
+	    (rc = git_remote_ls(&heads, &nheads, remote)) < 0)
+		return rc;
+	if (!(refs = calloc(nheads ? nheads : 1, sizeof(*refs))) || !(specs = calloc(nheads ? nheads : 1, sizeof(*specs)))) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < nheads; i++) {
+		char dest[600];
+		git_oid have;
+
+		mirror_name(heads[i]->name, prefixes, n, dest, sizeof(dest));
+		if (!*dest || (git_reference_name_to_id(&have, r->repo, dest) == 0 && git_oid_equal(&have, &heads[i]->oid)))
+			continue;
+		refs[nrefs].tip = heads[i]->oid;
+		refs[nrefs].src = strdup(heads[i]->name);
+		refs[nrefs].dst = strdup(dest);
+		if (!refs[nrefs++].dst || !refs[nrefs - 1].src) {
+			rc = -1;
+			goto out;
+		}
+	}
+	if (file_url_path(url)) {
+		git_remote_disconnect(remote);
+		rc = copy_local(r, file_url_path(url), refs, nrefs, cb);
+		goto out;
+	}
+	while (done < nrefs) {
+		git_fetch_options fo;
+		git_strarray arr;
+		const git_indexer_progress *st;
+		size_t per_ref, k;
+
+		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+		fo.callbacks = *cb;
+		fo.prune = GIT_FETCH_NO_PRUNE;
+		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+		arr.strings = specs;
+		arr.count = 0;
+		for (k = done; k < nrefs && arr.count < batch; k++) {
+			if (!(specs[arr.count] = malloc(strlen(refs[k].src) + strlen(refs[k].dst) + 3)))
+				break;
+			sprintf(specs[arr.count++], "+%s:%s", refs[k].src, refs[k].dst);
+		}
+		rc = arr.count < batch && k < nrefs ? -1 : git_remote_fetch(remote, &arr, &fo, NULL);
+		for (k = 0; k < arr.count; k++)
+			free(specs[k]);
+		if (rc < 0)
+			goto out;
+		done += arr.count;
+		st = git_remote_stats(remote);
+		per_ref = st ? st->total_objects / arr.count : 0;
+		batch = budget / (per_ref ? per_ref : 1);
+		if (batch < 1)
+			batch = 1;
+	}
+	rc = 0;
+out:
+	if (git_remote_connected(remote))
+		git_remote_disconnect(remote);
+	for (size_t i = 0; refs && i < nrefs; i++) {
+		free(refs[i].src);
+		free(refs[i].dst);
+	}
+	free(refs);
+	free(specs);
+	return rc;
+}
+
 static void child_run(wk_repo *r, const wk_remote_options *o, int fd, const char *const *prefixes, size_t n,
                       const char *push_ref, pid_t parent)
 {
 	git_remote *remote = NULL;
 	git_remote_callbacks cb;
-	char **specs = calloc(n ? n : 1, sizeof(char *));
 	git_strarray arr;
 	child_ctx c;
-	size_t i;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -855,25 +1097,7 @@ static void child_run(wk_repo *r, const wk_remote_options *o, int fd, const char
 			_exit(1);
 		}
 	} else {
-		git_fetch_options fo;
-
-		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-		for (i = 0; i < n; i++) {
-			const char *p = prefixes[i];
-			const char *tail = strncmp(p, "refs/heads/", 11) == 0 ? p + 11 : p;
-			size_t len = strlen(p);
-			specs[i] = malloc(2 * len + 64);
-			if (len && p[len - 1] == '/')
-				sprintf(specs[i], "+%s*:refs/remotes/region/%s*", p, tail);
-			else
-				sprintf(specs[i], "+%s:refs/remotes/region/%s", p, tail);
-		}
-		arr.strings = specs;
-		arr.count = n;
-		fo.callbacks = cb;
-		fo.prune = GIT_FETCH_NO_PRUNE;
-		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-		rc = git_remote_fetch(remote, &arr, &fo, NULL);
+		rc = fetch_batched(r, remote, &cb, o->url, prefixes, n);
 		if (rc < 0) {
 			report_failure(&c, r, rc, "fetch", 0);
 			_exit(1);

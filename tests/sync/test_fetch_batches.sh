@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# tests/sync/test_fetch_batches.sh - a large fetch is split so that the
+# transfer's memory stays flat (sync/remote.c, FETCH_BATCH_OBJECTS): with the
+# budget made tiny (WICKET_FETCH_BATCH_OBJECTS), the region's pull from a
+# file:// regional repository copies the new commits in several packs, and
+# over git:// (a real git daemon on loopback) asks for the refs in several
+# fetches; either way every changeset arrives exactly once, the region holds
+# what the default single fetch gives, and a later pull brings only what is
+# new.
+# shellcheck disable=SC2317
+set -u
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/../cli/lib.sh" fetch-batches
+# shellcheck source=tests/sync/lib_sync.sh
+. "$(dirname "$0")/lib_sync.sh"
+WK_SRV_DIR=$T/srv
+WK_SERVER_LIFETIME=200
+# shellcheck source=tests/sync/servers.sh
+. "$(dirname "$0")/servers.sh"
+trap 'stop_servers; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+
+says() { grep -qiF -- "$1" "$OUT" "$ERR"; }
+packs() { find "$1/.wicket/git/objects/pack" -name '*.pack' | wc -l; }
+# The region's copy of LEI: every operation of LEI's devices it holds, as its
+# audit log lists them (not the region's own, written when it made the copy).
+replica() { "$WICKET" -C "$1" audit log --site LEI --format csv 2>&1 | awk -F, '$3 !~ /^rgn-/'; }
+# The changesets the devices pushed: commits on their refs.
+commits() {
+	local n=0 ref
+	for ref in $(git --git-dir="$BASE/regional.git" for-each-ref --format='%(refname)' refs/heads/sites/LEI/); do
+		n=$((n + $(git --git-dir="$BASE/regional.git" rev-list --count "$ref")))
+	done
+	echo "$n"
+}
+
+BASE=$WK_SRV_DIR/base
+mkdir -p "$BASE"
+make_region "$BASE/regional.git"
+"$WICKET" -C "$R" region publish >/dev/null
+make_device "$T/lei-1" d1 "file://$BASE/regional.git"
+make_device "$T/lei-2" d2 "file://$BASE/regional.git"
+make_device "$T/lei-3" d3 "file://$BASE/regional.git"
+"$WICKET" -C "$R" region publish >/dev/null
+
+# Each device sends four changesets, one commit each.
+"$WICKET" -C "$T/lei-1" plan create --edm OMU >/dev/null
+"$WICKET" -C "$T/lei-1" sync >/dev/null
+for d in 2 3; do "$WICKET" -C "$T/lei-$d" sync >/dev/null; done
+for round in 1 2 3 4; do
+	for d in 1 2 3; do
+		"$WICKET" -C "$T/lei-$d" baseline set "1.$d" --status in_progress --evidence "round $round by d$d" >/dev/null
+		"$WICKET" -C "$T/lei-$d" sync >/dev/null || fail "device d$d syncs in round $round"
+	done
+done
+sent=$(commits)
+check "the devices sent 13 changesets ($sent)" test "$sent" -eq 13
+
+cp -a "$R" "$T/region-plain"
+cp -a "$R" "$T/region-daemon"
+before=$(packs "$R") # the region's own pushes (its trust) made these
+
+# The default: one fetch, one pack.
+run -C "$T/region-plain" region pull
+check "an unsplit pull receives all 13" says "13 changesets received"
+check "an unsplit pull makes one pack ($before, then $(packs "$T/region-plain"))" \
+	test "$(packs "$T/region-plain")" -eq $((before + 1))
+
+# file://, 4 objects a pack: several packs, the same changesets.
+WICKET_FETCH_BATCH_OBJECTS=4 run -C "$R" region pull
+check "a split file:// pull receives all 13" says "13 changesets received"
+check "a split file:// pull writes several packs ($before, then $(packs "$R"))" test "$(packs "$R")" -ge $((before + 4))
+check "a split file:// pull holds what the unsplit one holds" test "$(replica "$R")" = "$(replica "$T/region-plain")"
+check "the region's copy is not empty" grep -q "round 4 by d3" <(replica "$R")
+
+# git://, 4 objects a fetch: several fetches (one pack each), the same changesets.
+start_git_daemon "$BASE" >/dev/null || fail "git daemon starts"
+"$WICKET" -C "$T/region-daemon" remote set "$GIT_DAEMON_URL/regional.git" --stall 10 >/dev/null
+WICKET_FETCH_BATCH_OBJECTS=4 run -C "$T/region-daemon" region pull
+check "a split git:// pull receives all 13" says "13 changesets received"
+check "a split git:// pull makes one fetch a ref ($before, then $(packs "$T/region-daemon"))" \
+	test "$(packs "$T/region-daemon")" -ge $((before + 3))
+check "a split git:// pull holds what the unsplit one holds" \
+	test "$(replica "$T/region-daemon")" = "$(replica "$T/region-plain")"
+
+# Later pulls bring only what is new, split or not.
+"$WICKET" -C "$T/lei-2" baseline set 1.2 --status met --evidence "after the pulls" >/dev/null
+"$WICKET" -C "$T/lei-2" sync >/dev/null
+WICKET_FETCH_BATCH_OBJECTS=4 run -C "$R" region pull
+check "a second split file:// pull receives just the new one" says "1 changeset received"
+WICKET_FETCH_BATCH_OBJECTS=4 run -C "$T/region-daemon" region pull
+check "a second split git:// pull receives just the new one" says "1 changeset received"
+run -C "$T/region-daemon" region pull
+check "a pull with nothing new receives nothing" says "0 changesets received"
+check "both regions agree after the later pulls" test "$(replica "$R")" = "$(replica "$T/region-daemon")"
+finish
