@@ -534,7 +534,7 @@ static int accept_one(wk_store *st, const wk_ledger_keys *k, const unsigned char
  * After a changeset is applied, those waiting for it may go: try every
  * waiting one in (device, seq) order until a whole pass takes none.
  */
-static int drain_waiting(wk_store *st, const wk_ledger_keys *k)
+static int drain_waiting(wk_store *st, const wk_ledger_keys *k, size_t *drained)
 {
 	int progress = 1, rc = 0;
 
@@ -583,8 +583,10 @@ static int drain_waiting(wk_store *st, const wk_ledger_keys *k)
 			if (r == WK_LEDGER_WAITING)
 				continue;
 			/* Applied, a duplicate, or refused (then quarantined with its reason): it waits no more. */
-			if (r == WK_LEDGER_APPLIED)
+			if (r == WK_LEDGER_APPLIED) {
 				progress = 1;
+				(*drained)++;
+			}
 			if ((rc = drop_waiting(st, site, device, seq)) < 0)
 				return rc;
 		}
@@ -693,20 +695,29 @@ static int apply_changeset(wk_store *st, const wk_changeset *cs, int role)
 	return rc;
 }
 
-int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
-                     const char *source)
+int wk_ledger_accept_drain(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
+                           const char *source, size_t *drained)
 {
 	int rc = accept_one(st, k, env, n, source);
 	char msg[1024];
 
+	*drained = 0;
 	if (rc == WK_LEDGER_APPLIED) {
 		int r;
 		snprintf(msg, sizeof(msg), "%s", wk_error_msg());
-		if ((r = drain_waiting(st, k)) < 0)
+		if ((r = drain_waiting(st, k, drained)) < 0)
 			return r;
 		wk_error_set(0, "%s", msg);
 	}
 	return rc;
+}
+
+int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
+                     const char *source)
+{
+	size_t drained;
+
+	return wk_ledger_accept_drain(st, k, env, n, source, &drained);
 }
 
 static int accept_one(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,

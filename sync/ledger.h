@@ -59,6 +59,9 @@ enum { WK_LEDGER_APPLIED = 1, WK_LEDGER_DUPLICATE = 2, WK_LEDGER_WAITING = 3 };
  */
 int wk_ledger_accept(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
                      const char *source);
+/* wk_ledger_accept, and *drained: how many waiting changesets it let through (applied after it). */
+int wk_ledger_accept_drain(wk_store *st, const wk_ledger_keys *k, const unsigned char *env, size_t n,
+                           const char *source, size_t *drained);
 
 /* Call cb with every envelope held, in (site, device, seq) order; a negative return stops it. */
 int wk_ledger_each(wk_store *st, int (*cb)(const char *site, const char *device, long long seq,

@@ -173,11 +173,14 @@ static int store_failure(int rc)
 static int take_envelope(const char *oid, const unsigned char *blob, size_t n, void *arg)
 {
 	accept_ctx *a = arg;
-	int rc = wk_ledger_accept(a->target, a->k, blob, n, a->ref + strlen(TRACK));
+	size_t drained = 0;
+	int rc = wk_ledger_accept_drain(a->target, a->k, blob, n, a->ref + strlen(TRACK), &drained);
 
-	if (rc == WK_LEDGER_APPLIED)
-		a->rep->applied++;
-	else if (rc == WK_LEDGER_DUPLICATE)
+	if (rc == WK_LEDGER_APPLIED) {
+		/* Those it let through were applied too; those of this run no longer wait. */
+		a->rep->applied += 1 + drained;
+		a->rep->waiting -= drained < a->rep->waiting ? drained : a->rep->waiting;
+	} else if (rc == WK_LEDGER_DUPLICATE)
 		a->rep->duplicate++;
 	else if (rc == WK_LEDGER_WAITING)
 		a->rep->waiting++;
