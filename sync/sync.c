@@ -161,7 +161,30 @@ typedef struct {
 	const char *skip;      /* this device's own ref */
 	const char *ref;
 	wk_store *target;
+	char pending[41];      /* the last commit taken whose progress is not yet recorded */
+	unsigned unrecorded;   /* commits taken since the progress was last recorded */
 } accept_ctx;
+
+/*
+ * How many commits of a ref are taken between records of the progress
+ * ("git.seen"). Recording it is a durable transaction of its own (in the
+ * region's book, a second file), so doing it per commit doubled the syncs
+ * of a pull. After a crash at most this many commits are walked again: each
+ * is then a duplicate, except a refused one, whose progress is recorded at
+ * once so that it is never quarantined twice.
+ */
+#define SEEN_EVERY 256u
+
+static int seen_flush(accept_ctx *a)
+{
+	int rc = 0;
+
+	if (a->pending[0])
+		rc = seen_set(a->region ? a->region : a->target, a->ref, a->pending);
+	a->pending[0] = '\0';
+	a->unrecorded = 0;
+	return rc;
+}
 
 /* Failures of a store or a disk, not of what was received: they stop the sync (it can be run again). */
 static int store_failure(int rc)
@@ -189,9 +212,12 @@ static int take_envelope(const char *oid, const unsigned char *blob, size_t n, v
 	else {
 		a->rep->refused++;
 		problem(a->rep, "a changeset on %s was refused and quarantined: %s", a->ref + strlen(TRACK), wk_error_msg());
+		/* Every commit is looked at once: a refused one sits in quarantine with its reason. */
+		snprintf(a->pending, sizeof(a->pending), "%s", oid);
+		return seen_flush(a);
 	}
-	/* Every commit is looked at once: a refused one sits in quarantine with its reason. */
-	return seen_set(a->region ? a->region : a->target, a->ref, oid);
+	snprintf(a->pending, sizeof(a->pending), "%s", oid);
+	return ++a->unrecorded < SEEN_EVERY ? 0 : seen_flush(a);
 }
 
 static int take_ref(const char *ref, void *arg)
@@ -225,7 +251,15 @@ static int take_ref(const char *ref, void *arg)
 	} else {
 		a->target = a->st;
 	}
+	a->pending[0] = '\0';
+	a->unrecorded = 0;
 	rc = wk_repo_walk(a->repo, ref, seen, "envelope", ((size_t)64 << 20), take_envelope, a);
+	{
+		/* What was taken stays taken, whatever stopped the walk. */
+		int r = seen_flush(a);
+		if (rc == 0)
+			rc = r;
+	}
 	if (rc < 0 && !store_failure(rc)) {
 		problem(a->rep, "%s", wk_error_msg());
 		rc = 0;
