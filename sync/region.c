@@ -219,7 +219,8 @@ static int replica_create(wk_store *region, const char *dir, const char *site, c
 	}
 	if ((fd = open(sites, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		if (fsync(fd) != 0)
-			rc = wk_error_set(WK_EIO, "cannot make the replica of site %s durable: %s", site, strerror(errno));
+			rc = wk_error_set(errno == ENOSPC ? WK_ENOSPACE : WK_EIO, "cannot make the replica of site %s durable: "
+			                  "%s; check the disk and its free space, then pull again", site, strerror(errno));
 		close(fd);
 	}
 out:
