@@ -13,13 +13,17 @@
  * anything it checks that the seeds do what they are for (d2's store
  * applies the bundle), and says so; `fuzz/fuzz.sh --reseed` runs it and
  * copies the result into fuzz/corpus/ (changesets and envelopes change with
- * every run: sealing uses fresh random keys).
+ * every run: sealing uses fresh random keys). d1's envelopes are format 2,
+ * compressed (it checks that they are, so that fuzz_envelope's seeds reach
+ * the inflation); fuzz_envelope_sealed also gets each changeset as a raw
+ * deflate stream (d1-NN.deflate), which it seals as a compressed payload.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "action.h"
 #include "bundle.h"
@@ -66,6 +70,25 @@ static void put_buf(const char *harness, const char *name, const wk_buf *b)
 	put(harness, name, b->ptr, b->len);
 }
 
+/* b as a raw deflate stream (what a format 2 envelope holds inside), for fuzz_envelope_sealed. */
+static void put_deflated(const char *harness, const char *name, const wk_buf *b)
+{
+	unsigned char out[SEED_MAX];
+	z_stream s;
+
+	memset(&s, 0, sizeof(s));
+	if (deflateInit2(&s, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		die("cannot start zlib");
+	s.next_in = (Bytef *)b->ptr;
+	s.avail_in = (uInt)b->len;
+	s.next_out = out;
+	s.avail_out = sizeof(out);
+	if (deflate(&s, Z_FINISH) != Z_STREAM_END)
+		die("cannot deflate a changeset");
+	put(harness, name, out, sizeof(out) - s.avail_out);
+	deflateEnd(&s);
+}
+
 /* ---- d1 at work ----------------------------------------------------------- */
 
 typedef struct {
@@ -81,13 +104,17 @@ static int grab(const char *site, const char *device, long long seq, const unsig
 
 	(void)site;
 	(void)device;
-	(void)seq;
 	if (c->n >= 16)
 		return WK_ELIMIT;
 	wk_buf_put(e, env, n);
 	if (wk_envelope_parse(&info, env, n, NULL) < 0 || wk_envelope_verify(&info) < 0 ||
 	    wk_envelope_decrypt(p, &info, fz_d1.box_pk, open_as, &fz_d1, NULL) < 0)
 		return -1;
+	if (info.format != WK_ENVELOPE_FORMAT || !(info.mode & WK_ENVELOPE_MODE_DEFLATE)) {
+		wk_error_set(WK_ERROR, "changeset #%lld is sealed uncompressed (format %u, mode %u)", seq, info.format,
+		             info.mode);
+		return -1;
+	}
 	c->n++;
 	return 0;
 }
@@ -394,6 +421,8 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "d1-%02zu.cs", i + 1);
 		put_buf("changeset", name, &c.plain[i]);
 		put_buf("envelope_sealed", name, &c.plain[i]);
+		snprintf(name, sizeof(name), "d1-%02zu.deflate", i + 1);
+		put_deflated("envelope_sealed", name, &c.plain[i]);
 		snprintf(name, sizeof(name), "d1-%02zu.env", i + 1);
 		put_buf("envelope", name, &c.env[i]);
 	}

@@ -6,13 +6,18 @@
 #include "error.h"
 #include "field.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define REC_BYTES (32 + WK_ENVELOPE_SEALED_KEY_BYTES)
 #define SIG_BYTES crypto_sign_BYTES
 #define STREAM_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
+#define AEAD_ABYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+/* The inflated length field: 8 bytes, in the header only when the mode says deflate. */
+#define INFLATED_LEN_BYTES 8
 
 static int code_ok(const char *what, const char *s)
 {
@@ -48,8 +53,8 @@ static int encrypt_payload(wk_buf *out, const unsigned char key[32], uint8_t mod
 	unsigned long long outlen;
 	size_t off;
 
-	if (mode == 0) {
-		if (wk_buf_grow(out, len + crypto_aead_xchacha20poly1305_ietf_ABYTES) < 0)
+	if (!(mode & WK_ENVELOPE_MODE_STREAM)) {
+		if (wk_buf_grow(out, len + AEAD_ABYTES) < 0)
 			return wk_buf_check(out, "envelope");
 		crypto_aead_xchacha20poly1305_ietf_encrypt((unsigned char *)out->ptr + out->len, &outlen, payload, len,
 		                                           ad, adlen, NULL, nonce, key);
@@ -70,29 +75,37 @@ static int encrypt_payload(wk_buf *out, const unsigned char key[32], uint8_t mod
 	}
 }
 
-int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned char *payload,
-                     size_t len, const unsigned char signer_pk[32], wk_envelope_signer sign, void *ctx,
-                     const unsigned char (*recipients)[32], size_t nrecipients)
+int wk_envelope_seal_as(wk_buf *out, const wk_envelope_meta *meta, const wk_envelope_encoding *enc,
+                        const unsigned char *payload, size_t len, const unsigned char signer_pk[32],
+                        wk_envelope_signer sign, void *ctx, const unsigned char (*recipients)[32],
+                        size_t nrecipients)
 {
 	unsigned char *key = NULL, (*sorted)[32] = NULL, nonce[24], sealed[WK_ENVELOPE_SEALED_KEY_BYTES];
 	unsigned char hash[32] = { 0 }, sig[SIG_BYTES] = { 0 };
 	crypto_secretstream_xchacha20poly1305_state st;
 	size_t start = out->len, i, hdr_start, len_at, ct_start;
-	uint8_t mode = len >= WK_ENVELOPE_STREAM_MIN;
+	uint8_t mode = len >= WK_ENVELOPE_STREAM_MIN ? WK_ENVELOPE_MODE_STREAM : 0;
 	wk_envelope_limits lim = WK_ENVELOPE_LIMITS_INIT;
+	uint64_t plain_len = enc->deflated ? enc->inflated_len : len;
 	int rc;
 
 	if (sodium_init() < 0)
 		return wk_error_set(WK_ERROR, "cannot start the crypto library");
+	if (enc->format < WK_ENVELOPE_FORMAT_MIN || enc->format > WK_ENVELOPE_FORMAT ||
+	    (enc->deflated && enc->format < 2))
+		return wk_error_set(WK_EUSAGE, "envelope format %u cannot be written%s", enc->format,
+		                    enc->deflated ? " compressed" : "");
+	if (enc->deflated)
+		mode |= WK_ENVELOPE_MODE_DEFLATE;
 	if ((rc = code_ok("site", meta->site)) < 0 || (rc = code_ok("device", meta->device)) < 0)
 		return rc;
 	if (meta->seq < 1)
 		return wk_error_set(WK_EINVALID, "envelope sequence numbers start at 1");
 	if (nrecipients < 1 || nrecipients > lim.max_recipients)
 		return wk_error_set(WK_EINVALID, "an envelope needs 1 to %zu recipients", lim.max_recipients);
-	if (len > lim.max_payload)
-		return wk_error_set(WK_ELIMIT, "changeset of %zu bytes is larger than an envelope carries (%zu)",
-		                    len, lim.max_payload);
+	if (len > lim.max_payload || plain_len > lim.max_payload)
+		return wk_error_set(WK_ELIMIT, "changeset of %llu bytes is larger than an envelope carries (%zu)",
+		                    (unsigned long long)(len > plain_len ? len : plain_len), lim.max_payload);
 	sorted = malloc(nrecipients * 32);
 	key = sodium_malloc(32);
 	if (!sorted || !key) {
@@ -106,7 +119,7 @@ int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned c
 			rc = wk_error_set(WK_EINVALID, "an envelope recipient is listed twice");
 			goto out;
 		}
-	if (mode == 0) {
+	if (!(mode & WK_ENVELOPE_MODE_STREAM)) {
 		randombytes_buf(key, 32);
 		randombytes_buf(nonce, sizeof(nonce));
 	} else {
@@ -116,7 +129,7 @@ int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned c
 
 	hdr_start = out->len;
 	wk_buf_put(out, WK_ENVELOPE_MAGIC, 4);
-	wk_buf_put_be(out, WK_ENVELOPE_FORMAT, 4);
+	wk_buf_put_be(out, enc->format, 4);
 	wk_buf_putc(out, (char)strlen(meta->site));
 	wk_buf_puts(out, meta->site);
 	wk_buf_putc(out, (char)strlen(meta->device));
@@ -131,6 +144,8 @@ int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned c
 		wk_buf_put(out, sealed, sizeof(sealed));
 	}
 	wk_buf_putc(out, (char)mode);
+	if (mode & WK_ENVELOPE_MODE_DEFLATE)
+		wk_buf_put_be(out, plain_len, INFLATED_LEN_BYTES);
 	wk_buf_put(out, nonce, sizeof(nonce));
 	len_at = out->len;
 	wk_buf_put_be(out, 0, 8);            /* payload length, filled in below */
@@ -143,7 +158,7 @@ int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned c
 	 * Reserve the whole ciphertext now: the additional data below points into
 	 * out, and must not move while the payload is encrypted after it.
 	 */
-	if (wk_buf_grow(out, mode == 0 ? len + crypto_aead_xchacha20poly1305_ietf_ABYTES :
+	if (wk_buf_grow(out, !(mode & WK_ENVELOPE_MODE_STREAM) ? len + AEAD_ABYTES :
 	                len + (len / WK_ENVELOPE_CHUNK + 1) * STREAM_ABYTES) < 0) {
 		rc = wk_buf_check(out, "envelope");
 		goto out;
@@ -174,6 +189,99 @@ out:
 	sodium_memzero(&st, sizeof(st));
 	sodium_free(key);
 	free(sorted);
+	return rc;
+}
+
+/*
+ * Whether the payload's first 4 KiB (at least 1 KiB) are spread over the
+ * 256 byte values as evenly as random bytes: the sum of the squared counts
+ * of each value is below 1.25 + 256 / n times its least, n^2 / 256 (random
+ * bytes come to about 1 + 256 / n; base64 to 4, text to 6 and more, even
+ * with every other 64 bytes random). Such bytes, random or already
+ * compressed, deflate cannot shrink and takes longest over; a changeset
+ * (text, UTF-8, lengths) never looks so. This spares sealing them a futile
+ * pass.
+ */
+static int looks_random(const unsigned char *p, size_t len)
+{
+	uint32_t count[256] = { 0 };
+	uint64_t sq = 0, n = len < 4096 ? len : 4096;
+	size_t i;
+
+	if (n < 1024)
+		return 0;
+	for (i = 0; i < n; i++)
+		count[p[i]]++;
+	for (i = 0; i < 256; i++)
+		sq += (uint64_t)count[i] * count[i];
+	return sq * 256 * 4 < n * n * 5 + n * 256 * 4; /* 1.25, plus 256 / n: a small sample is less even */
+}
+
+/*
+ * Deflate payload into z (raw deflate, no zlib header or checksum: the AEAD
+ * authenticates the bytes). 1 when the result, with the 8-byte inflated
+ * length it adds to the header, is smaller than the payload stored as it
+ * is; 0 when it is not (z is then not used); or an error. z holds plaintext
+ * in another form: the caller wipes it.
+ */
+static int deflate_payload(wk_buf *z, const unsigned char *payload, size_t len)
+{
+	z_stream s;
+	size_t room;
+	int zr, wbits = 9;
+
+	if (len <= INFLATED_LEN_BYTES + 2 || looks_random(payload, len))
+		return 0;
+	/* A window no larger than the payload (512 bytes to 32 KiB): a small changeset costs little to compress. */
+	while (wbits < 15 && ((size_t)1 << wbits) < len)
+		wbits++;
+	/* Output that does not fit in len - 8 - 1 bytes is not worth having: the stream stops there. */
+	room = len - INFLATED_LEN_BYTES - 1;
+	if (wk_buf_grow(z, room) < 0)
+		return wk_buf_check(z, "compressed changeset");
+	memset(&s, 0, sizeof(s));
+	/* zlib's default level: on repetitive changesets level 9 is several times slower for 1 to 3 % less. */
+	if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -wbits, wbits - 7, Z_DEFAULT_STRATEGY) != Z_OK)
+		return wk_error_set(WK_ELIMIT, "cannot start compressing the changeset (out of memory)");
+	s.next_in = (Bytef *)(uintptr_t)payload;
+	s.avail_in = (uInt)len;       /* at most the 64 MiB payload cap */
+	s.next_out = (Bytef *)z->ptr;
+	s.avail_out = (uInt)room;
+	zr = deflate(&s, Z_FINISH);
+	z->len = room - s.avail_out;
+	if (zr != Z_STREAM_END && zr != Z_OK && zr != Z_BUF_ERROR)
+		wk_error_set(WK_ERROR, "cannot compress the changeset (zlib: %s)", s.msg ? s.msg : "stream error");
+	deflateEnd(&s);
+	if (zr == Z_STREAM_END)
+		return 1;
+	if (zr == Z_OK || zr == Z_BUF_ERROR)
+		return 0;        /* out of room: the payload does not shrink enough */
+	return WK_ERROR;
+}
+
+int wk_envelope_seal(wk_buf *out, const wk_envelope_meta *meta, const unsigned char *payload,
+                     size_t len, const unsigned char signer_pk[32], wk_envelope_signer sign, void *ctx,
+                     const unsigned char (*recipients)[32], size_t nrecipients)
+{
+	wk_envelope_encoding enc = { WK_ENVELOPE_FORMAT, 0, 0 };
+	wk_envelope_limits lim = WK_ENVELOPE_LIMITS_INIT;
+	wk_buf z = WK_BUF_INIT;
+	int rc;
+
+	if (len > lim.max_payload)
+		return wk_error_set(WK_ELIMIT, "changeset of %zu bytes is larger than an envelope carries (%zu)",
+		                    len, lim.max_payload);
+	if ((rc = deflate_payload(&z, payload, len)) == 1) {
+		enc.deflated = 1;
+		enc.inflated_len = len;
+		rc = wk_envelope_seal_as(out, meta, &enc, (unsigned char *)z.ptr, z.len, signer_pk, sign, ctx,
+		                         recipients, nrecipients);
+	} else if (rc == 0) {
+		rc = wk_envelope_seal_as(out, meta, &enc, payload, len, signer_pk, sign, ctx, recipients, nrecipients);
+	}
+	if (z.ptr)
+		sodium_memzero(z.ptr, z.cap);
+	wk_buf_free(&z);
 	return rc;
 }
 
@@ -247,9 +355,11 @@ int wk_envelope_parse(wk_envelope_info *info, const unsigned char *p, size_t n,
 	info->format = (uint32_t)take_uint(&r, 4);
 	if (r.bad)
 		return wk_error_set(WK_EINVALID, "envelope is truncated in its format");
-	if (info->format != WK_ENVELOPE_FORMAT)
-		return wk_error_set(WK_EVERSION, "envelope format %u is not supported (this wicket reads %d); upgrade wicket",
-		                    info->format, WK_ENVELOPE_FORMAT);
+	if (info->format > WK_ENVELOPE_FORMAT)
+		return wk_error_set(WK_EVERSION, "envelope format %u is not supported (this wicket reads %d to %d); "
+		                    "upgrade wicket", info->format, WK_ENVELOPE_FORMAT_MIN, WK_ENVELOPE_FORMAT);
+	if (info->format < WK_ENVELOPE_FORMAT_MIN)
+		return wk_error_set(WK_EINVALID, "envelope format %u is not valid", info->format);
 	if ((rc = take_code(&r, info->site, "site")) < 0 || (rc = take_code(&r, info->device, "device")) < 0)
 		return rc;
 	info->seq = take_uint(&r, 8);
@@ -274,6 +384,19 @@ int wk_envelope_parse(wk_envelope_info *info, const unsigned char *p, size_t n,
 		if (memcmp(info->recipients + (i - 1) * REC_BYTES, info->recipients + i * REC_BYTES, 32) >= 0)
 			return wk_error_set(WK_EINVALID, "envelope recipients are not in canonical order");
 	info->mode = (uint8_t)take_uint(&r, 1);
+	if (r.bad)
+		return wk_error_set(WK_EINVALID, "envelope is truncated in its header");
+	/* Format 1 has modes 0 and 1; format 2 adds the deflate bit (2, 3). */
+	if (info->mode > (info->format == 1 ? 1 : (WK_ENVELOPE_MODE_STREAM | WK_ENVELOPE_MODE_DEFLATE)))
+		return wk_error_set(WK_EINVALID, "envelope payload mode %u is not known in format %u", info->mode,
+		                    info->format);
+	if (info->mode & WK_ENVELOPE_MODE_DEFLATE) {
+		info->inflated_len = take_uint(&r, INFLATED_LEN_BYTES);
+		if (!r.bad && info->inflated_len > lim->max_payload)
+			return wk_error_set(WK_ELIMIT, "envelope %s/%s #%llu declares a changeset of %llu bytes, over the "
+			                    "limit of %zu", info->site, info->device, (unsigned long long)info->seq,
+			                    (unsigned long long)info->inflated_len, lim->max_payload);
+	}
 	at = take(&r, 24);
 	if (at)
 		memcpy(info->nonce, at, 24);
@@ -283,8 +406,6 @@ int wk_envelope_parse(wk_envelope_info *info, const unsigned char *p, size_t n,
 		memcpy(info->payload_hash, at, 32);
 	if (r.bad)
 		return wk_error_set(WK_EINVALID, "envelope is truncated in its header");
-	if (info->mode > 1)
-		return wk_error_set(WK_EINVALID, "envelope payload mode %u is not known", info->mode);
 	info->header_len = r.off;
 	info->signature = take(&r, SIG_BYTES);
 	if (!info->signature)
@@ -353,6 +474,121 @@ out:
 	return rc;
 }
 
+/* Grow b to hold exactly cap bytes and its NUL; the old memory is wiped, never left behind by realloc. */
+static int grow_exact(wk_buf *b, size_t cap)
+{
+	char *p;
+
+	if (cap + 1 <= b->cap)
+		return 0;
+	if (!(p = malloc(cap + 1)))
+		return wk_error_set(WK_ELIMIT, "out of memory for the changeset of %zu bytes", cap);
+	if (b->ptr) {
+		memcpy(p, b->ptr, b->len);
+		sodium_memzero(b->ptr, b->cap);
+		free(b->ptr);
+	}
+	b->ptr = p;
+	b->cap = cap + 1;
+	return 0;
+}
+
+/*
+ * Inflate the raw deflate stream z into out, which must come to exactly
+ * info->inflated_len bytes (at most max, checked before anything is
+ * allocated). out grows as the output comes, never past the declared length:
+ * a stream that would produce more is refused at the first byte too many,
+ * as is one cut short, one with bytes after its end, or one that is not
+ * deflate.
+ */
+static int inflate_payload(wk_buf *out, const wk_envelope_info *info, const unsigned char *z, size_t zlen,
+                           size_t max)
+{
+	uint64_t want = info->inflated_len;
+	unsigned char probe;
+	z_stream s;
+	int zr, rc = 0;
+
+	if (want > max)
+		return wk_error_set(WK_ELIMIT, "envelope %s/%s #%llu declares a changeset of %llu bytes, over the "
+		                    "limit of %zu", info->site, info->device, (unsigned long long)info->seq,
+		                    (unsigned long long)want, max);
+	if (zlen > UINT_MAX)
+		return wk_error_set(WK_ELIMIT, "envelope %s/%s #%llu: its compressed changeset is too large",
+		                    info->site, info->device, (unsigned long long)info->seq);
+	if ((rc = grow_exact(out, 0)) < 0)
+		return rc;
+	memset(&s, 0, sizeof(s));
+	if (inflateInit2(&s, -15) != Z_OK)
+		return wk_error_set(WK_ELIMIT, "cannot start decompressing the changeset (out of memory)");
+	s.next_in = (Bytef *)(uintptr_t)z;
+	s.avail_in = (uInt)zlen;
+	for (;;) {
+		size_t room;
+
+		if (out->len < want) {
+			/* Room for the next piece: double what is held (64 KiB at first), but never past the declared length. */
+			if (out->cap == 0 || out->len + 1 >= out->cap) {
+				size_t next = out->len < ((size_t)64 << 10) ? (size_t)64 << 10 : out->len * 2;
+
+				if ((rc = grow_exact(out, next < want ? next : (size_t)want)) < 0)
+					goto out;
+			}
+			room = out->cap - 1 - out->len;
+			if (room > want - out->len)
+				room = (size_t)(want - out->len);
+			s.next_out = (Bytef *)out->ptr + out->len;
+			s.avail_out = (uInt)room;
+		} else {
+			/* All the declared bytes are here: the stream must end now, without another byte. */
+			room = 1;
+			s.next_out = &probe;
+			s.avail_out = 1;
+		}
+		zr = inflate(&s, Z_NO_FLUSH);
+		if (out->len < want) {
+			out->len += room - s.avail_out;
+		} else if (s.avail_out == 0) {
+			rc = wk_error_set(WK_ELIMIT, "envelope %s/%s #%llu: its compressed changeset inflates to more than "
+			                  "the %llu bytes its header declares", info->site, info->device,
+			                  (unsigned long long)info->seq, (unsigned long long)want);
+			goto out;
+		}
+		if (zr == Z_STREAM_END)
+			break;
+		if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR) {
+			rc = wk_error_set(WK_EINVALID, "envelope %s/%s #%llu: its compressed changeset is not a valid deflate "
+			                  "stream (zlib: %s)", info->site, info->device, (unsigned long long)info->seq,
+			                  zr == Z_NEED_DICT ? "a preset dictionary is asked for" :
+			                  s.msg ? s.msg : "stream error");
+			goto out;
+		}
+		if (zr == Z_MEM_ERROR) {
+			rc = wk_error_set(WK_ELIMIT, "out of memory decompressing the changeset");
+			goto out;
+		}
+		if (zr == Z_BUF_ERROR) {
+			/* No progress: with nothing more to read, the stream stops before its last block. */
+			rc = wk_error_set(WK_EINVALID, s.avail_in == 0 ?
+			                  "envelope %s/%s #%llu: its compressed changeset is cut short (the deflate stream "
+			                  "does not end)" : "envelope %s/%s #%llu: its compressed changeset cannot be inflated",
+			                  info->site, info->device, (unsigned long long)info->seq);
+			goto out;
+		}
+	}
+	if (s.avail_in != 0)
+		rc = wk_error_set(WK_EINVALID, "envelope %s/%s #%llu: its compressed changeset has %u bytes after the "
+		                  "end of its deflate stream", info->site, info->device, (unsigned long long)info->seq,
+		                  s.avail_in);
+	else if (out->len != want)
+		rc = wk_error_set(WK_EINVALID, "envelope %s/%s #%llu: its compressed changeset inflates to %zu bytes, "
+		                  "not the %llu its header declares", info->site, info->device,
+		                  (unsigned long long)info->seq, out->len, (unsigned long long)want);
+out:
+	inflateEnd(&s);
+	return rc;
+}
+
 int wk_envelope_decrypt(wk_buf *out, const wk_envelope_info *info, const unsigned char *box_pk,
                         int (*open_sealed)(void *ctx, unsigned char key[32], const unsigned char *sealed,
                                            size_t len),
@@ -362,7 +598,8 @@ int wk_envelope_decrypt(wk_buf *out, const wk_envelope_info *info, const unsigne
 	const unsigned char *ad = info->signature - info->header_len, *entry = NULL;
 	unsigned char *key = NULL;
 	unsigned long long mlen;
-	size_t i;
+	wk_buf z = WK_BUF_INIT, *dst = out;
+	size_t i, max;
 	int rc;
 
 	if (!lim)
@@ -374,29 +611,40 @@ int wk_envelope_decrypt(wk_buf *out, const wk_envelope_info *info, const unsigne
 	if (!entry)
 		return wk_error_set(WK_ENOTFOUND, "envelope %s/%s #%llu is not addressed to this device",
 		                    info->site, info->device, (unsigned long long)info->seq);
+	/* A compressed payload is decrypted into z first (the envelope cap bounds it), then inflated into out. */
+	max = lim->max_payload;
+	if (info->mode & WK_ENVELOPE_MODE_DEFLATE) {
+		if (info->inflated_len > lim->max_payload)
+			return wk_error_set(WK_ELIMIT, "envelope %s/%s #%llu declares a changeset of %llu bytes, over the "
+			                    "limit of %zu", info->site, info->device, (unsigned long long)info->seq,
+			                    (unsigned long long)info->inflated_len, lim->max_payload);
+		dst = &z;
+		max = lim->max_envelope;
+	}
 	if (!(key = sodium_malloc(32)))
 		return wk_error_set(WK_ELIMIT, "out of memory");
 	if ((rc = open_sealed(ctx, key, entry + 32, WK_ENVELOPE_SEALED_KEY_BYTES)) < 0)
 		goto out;
-	if (info->mode == 0) {
-		if (info->payload_len < crypto_aead_xchacha20poly1305_ietf_ABYTES ||
-		    info->payload_len - crypto_aead_xchacha20poly1305_ietf_ABYTES > lim->max_payload) {
+	if (!(info->mode & WK_ENVELOPE_MODE_STREAM)) {
+		if (info->payload_len < AEAD_ABYTES || info->payload_len - AEAD_ABYTES > max) {
 			rc = wk_error_set(WK_ELIMIT, "envelope payload is damaged or over the limit");
 			goto out;
 		}
-		if (wk_buf_grow(out, (size_t)info->payload_len) < 0) {
-			rc = wk_buf_check(out, "changeset");
+		if (wk_buf_grow(dst, (size_t)info->payload_len) < 0) {
+			rc = wk_buf_check(dst, "changeset");
 			goto out;
 		}
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out->ptr, &mlen, NULL, info->payload,
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)dst->ptr, &mlen, NULL, info->payload,
 		        info->payload_len, ad, ad_len(info), info->nonce, key) != 0) {
 			rc = wk_error_set(WK_EBADSIG, "envelope payload does not decrypt (damaged or not for this key)");
 			goto out;
 		}
-		out->len = (size_t)mlen;
+		dst->len = (size_t)mlen;
 	} else {
-		rc = decrypt_stream(out, info, key, ad, ad_len(info), lim->max_payload);
+		rc = decrypt_stream(dst, info, key, ad, ad_len(info), max);
 	}
+	if (rc == 0 && dst == &z)
+		rc = inflate_payload(out, info, (unsigned char *)z.ptr, z.len, lim->max_payload);
 out:
 	if (rc < 0 && out->ptr) {
 		sodium_memzero(out->ptr, out->cap);
@@ -404,6 +652,9 @@ out:
 	}
 	if (out->ptr)
 		out->ptr[out->len] = '\0';
+	if (z.ptr)
+		sodium_memzero(z.ptr, z.cap);
+	wk_buf_free(&z);
 	sodium_free(key);
 	return rc;
 }
