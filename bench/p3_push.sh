@@ -19,7 +19,7 @@
 # the three in turn; medians of ROUNDS rounds.
 . "$(dirname "$0")/lib.sh"
 CUR=p3
-n=$(q 10000 500) rounds=$(q 3 3)
+n=${P3_N:-$(q 10000 500)} rounds=${P3_ROUNDS:-$(q 3 3)}
 d=$T/p3
 mkdir -p "$d"
 

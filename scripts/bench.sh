@@ -18,12 +18,15 @@
 #             ingest of 120,000 changesets.
 #   --only    run only these parts (P1..P7, policy, envelope).
 #
+# For profiling one part at another size: P3_N, P3_ROUNDS (changes, rounds),
+# P4_SITES, P4_N, P4_ROUNDS (establishments, changesets each, rounds).
+#
 # The machine may be shared and noisy: compare ratios, not absolute times
 # from different runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 out="" only=""
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
