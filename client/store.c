@@ -257,14 +257,6 @@ static int configure(wk_store *st)
 	 * forbids writable_schema and other ways to corrupt the file by SQL.
 	 */
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
-	/*
-	 * The journal stays between commands: closing does not copy it back
-	 * into the store. That copy, and making a new journal at the next
-	 * command, cost four of a one-edit command's five syncs; the commit
-	 * itself is durable in the journal (synchronous=FULL). SQLite copies it
-	 * back once it reaches 1,000 pages.
-	 */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
 	rc = wk_store_exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
 	                   "cannot configure store");
 	return rc;
