@@ -842,9 +842,8 @@ static size_t fetch_budget(void)
 }
 
 typedef struct {
-	git_oid tip;  /* the regional repository's */
-	char *src;    /* its name there */
-	char *dst;    /* the mirror's name for it */
+	git_oid tip;     /* the regional repository's */
+	const char *dst; /* the mirror's name for it: the end of its refspec, "+NAME:DST" */
 } fetch_ref;
 
 /* The mirror's name for REF when a prefix asks for it ("" when none does). */
@@ -996,13 +995,14 @@ static int fetch_batched(wk_repo *r, git_remote *remote, const git_remote_callba
 		mirror_name(heads[i]->name, prefixes, n, dest, sizeof(dest));
 		if (!*dest || (git_reference_name_to_id(&have, r->repo, dest) == 0 && git_oid_equal(&have, &heads[i]->oid)))
 			continue;
-		refs[nrefs].tip = heads[i]->oid;
-		refs[nrefs].src = strdup(heads[i]->name);
-		refs[nrefs].dst = strdup(dest);
-		if (!refs[nrefs++].dst || !refs[nrefs - 1].src) {
+		if (!(specs[nrefs] = malloc(strlen(heads[i]->name) + strlen(dest) + 3))) {
 			rc = -1;
 			goto out;
 		}
+		sprintf(specs[nrefs], "+%s:%s", heads[i]->name, dest);
+		refs[nrefs].tip = heads[i]->oid;
+		refs[nrefs].dst = specs[nrefs] + 2 + strlen(heads[i]->name);
+		nrefs++;
 	}
 	if (file_url_path(url)) {
 		git_remote_disconnect(remote);
@@ -1013,23 +1013,15 @@ static int fetch_batched(wk_repo *r, git_remote *remote, const git_remote_callba
 		git_fetch_options fo;
 		git_strarray arr;
 		const git_indexer_progress *st;
-		size_t per_ref, k;
+		size_t per_ref;
 
 		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 		fo.callbacks = *cb;
 		fo.prune = GIT_FETCH_NO_PRUNE;
 		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-		arr.strings = specs;
-		arr.count = 0;
-		for (k = done; k < nrefs && arr.count < batch; k++) {
-			if (!(specs[arr.count] = malloc(strlen(refs[k].src) + strlen(refs[k].dst) + 3)))
-				break;
-			sprintf(specs[arr.count++], "+%s:%s", refs[k].src, refs[k].dst);
-		}
-		rc = arr.count < batch && k < nrefs ? -1 : git_remote_fetch(remote, &arr, &fo, NULL);
-		for (k = 0; k < arr.count; k++)
-			free(specs[k]);
-		if (rc < 0)
+		arr.strings = specs + done;
+		arr.count = batch < nrefs - done ? batch : nrefs - done;
+		if ((rc = git_remote_fetch(remote, &arr, &fo, NULL)) < 0)
 			goto out;
 		done += arr.count;
 		st = git_remote_stats(remote);
@@ -1042,10 +1034,8 @@ static int fetch_batched(wk_repo *r, git_remote *remote, const git_remote_callba
 out:
 	if (git_remote_connected(remote))
 		git_remote_disconnect(remote);
-	for (size_t i = 0; refs && i < nrefs; i++) {
-		free(refs[i].src);
-		free(refs[i].dst);
-	}
+	for (size_t i = 0; specs && i < nrefs; i++)
+		free(specs[i]);
 	free(refs);
 	free(specs);
 	return rc;
@@ -1108,6 +1098,23 @@ static void child_run(wk_repo *r, const wk_remote_options *o, int fd, const char
 	_exit(0);
 }
 
+/* The start of a small file as a string (at most cap - 1 bytes): its length, or -1 when it cannot be read. */
+static ssize_t read_text(const char *path, char *buf, size_t cap)
+{
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 /*
  * Bytes the child has read and written so far (its sockets and files), from
  * /proc/<pid>/io; -1 where the kernel does not keep them. libgit2 reports
@@ -1119,17 +1126,10 @@ static long long child_bytes(pid_t pid)
 {
 	char path[64], buf[512];
 	long long rchar = -1, wchar = -1;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (read_text(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	{
 		const char *r = strstr(buf, "rchar: "), *w = strstr(buf, "wchar: ");
 		if (r)
@@ -1296,16 +1296,9 @@ int wk_repo_fetch(wk_repo *r, const wk_remote_options *o, const char *const *pre
 static int note_names(const char *note, const char *url, const char *ref)
 {
 	char text[1200], want[1200];
-	ssize_t got;
-	int fd;
 
-	if ((fd = open(note, O_RDONLY | O_CLOEXEC)) < 0)
+	if (read_text(note, text, sizeof(text)) <= 0)
 		return 0;
-	got = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (got <= 0)
-		return 0;
-	text[got] = '\0';
 	snprintf(want, sizeof(want), "%s %s\n", url, ref);
 	return strcmp(text, want) == 0;
 }
@@ -1328,16 +1321,10 @@ static void note_write(const char *note, const char *url, const char *ref)
 /* Is the commit named by a ref lock's content (its new value) one of this mirror's, on ref? */
 static int lock_names_own_commit(wk_repo *r, const char *lock, const char *ref)
 {
-	char text[64] = "", tip[41];
+	char text[64], tip[41];
 	git_oid id, tipid;
-	ssize_t got;
-	int fd;
 
-	if ((fd = open(lock, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	got = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (got < 40)
+	if (read_text(lock, text, sizeof(text)) < 40)
 		return 0;
 	text[40] = '\0';
 	if (git_oid_fromstr(&id, text) < 0 || wk_repo_tip(r, ref, tip) < 0 || !tip[0] || git_oid_fromstr(&tipid, tip) < 0)

@@ -251,8 +251,6 @@ static int take_ref(const char *ref, void *arg)
 	} else {
 		a->target = a->st;
 	}
-	a->pending[0] = '\0';
-	a->unrecorded = 0;
 	rc = wk_repo_walk(a->repo, ref, seen, "envelope", ((size_t)64 << 20), take_envelope, a);
 	{
 		/* What was taken stays taken, whatever stopped the walk. */
