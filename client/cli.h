@@ -99,6 +99,8 @@ typedef struct {
 int wk_cli_remote_load(wk_store *st, wk_cli_remote *c, int json);
 void wk_cli_remote_free(wk_cli_remote *c);
 
+/* The directory holding this program (from /proc/self/exe), or NULL. */
+const char *wk_cli_exe_dir(void);
 /* The directory holding national and site policies. */
 const char *wk_cli_policy_dir(void);
 

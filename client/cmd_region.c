@@ -12,6 +12,7 @@
 #include "query.h"
 #include "trust.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static const wk_opt init_opts[] = {
 	{ WK_OPT_STR, "region", "CODE", "the region's code, e.g. YORKS (required)" },
 	{ WK_OPT_STR, "person", "NAME", "the regional officer holding these keys (required)" },
 	{ WK_OPT_FLAG, "unattended", NULL, "keep the keys in owner-only files with no passphrase" },
-	{ WK_OPT_STR, "repo", "DIR", "also create the regional repository: a bare git repository at DIR (file://)" },
+	{ WK_OPT_STR, "repo", "DIR", "also create the regional repository: a bare git repository in the folder DIR (or file://DIR)" },
 	KEY_OPTS,
 	WK_OPTS_END
 };
@@ -41,13 +42,22 @@ static int cmd_region_init(wk_cli *cli)
 	if (!o.region || !o.person)
 		return wk_cli_usage(cli, "region init needs --region CODE and --person NAME");
 	if (wk_cli_opt(cli, "repo")) {
+		const char *dir = wk_cli_opt(cli, "repo");
 		char abs[4096], url[4200], path[4200];
 		wk_store *st = NULL;
 
-		if (wk_repo_create_regional(wk_cli_opt(cli, "repo")) < 0)
+		if (strncmp(dir, "file://", 7) == 0)
+			dir += 7;
+		else if (strstr(dir, "://"))
+			return wk_cli_usage(cli, "--repo makes a regional repository in a folder here (DIR or file://DIR); "
+			                    "make one on a server there, then give its URL to 'wicket remote set'");
+		if (wk_repo_create_regional(dir) < 0)
 			return wk_cli_fail(cli);
-		if (!realpath(wk_cli_opt(cli, "repo"), abs))
+		if (!realpath(dir, abs)) {
+			wk_error_set(WK_ERROR, "cannot find the regional repository just made at %s: %s", dir,
+			             strerror(errno));
 			return wk_cli_fail(cli);
+		}
 		if (wk_region_init(cli->dir, &o, root) < 0)
 			return wk_cli_fail(cli);
 		snprintf(url, sizeof(url), "file://%s", abs);

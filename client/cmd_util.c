@@ -16,30 +16,40 @@ void wk_cli_store_path(const wk_cli *cli, char *buf, size_t size)
 	snprintf(buf, size, "%s/.wicket/store.db", cli->dir);
 }
 
+const char *wk_cli_exe_dir(void)
+{
+	static char dir[4096];
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	dir[n] = '\0';
+	if (!(slash = strrchr(dir, '/')))
+		return NULL;
+	*slash = '\0';
+	return dir;
+}
+
 const char *wk_cli_policy_dir(void)
 {
-	static char path[4096];
-	const char *env = getenv("WICKET_POLICY_DIR");
-	char exe[4096];
-	ssize_t n;
+	/*
+	 * Installed: <prefix>/bin/wicket, <prefix>/libexec/wicket/wicket-full and
+	 * <prefix>/share/wicket/policies. A build tree inside the source tree:
+	 * <src>/build/wicket.
+	 */
+	static const char *const where[] = { "/../share/wicket/policies", "/../../share/wicket/policies",
+		                             "/../policies" };
+	static char path[4200];
+	const char *env = getenv("WICKET_POLICY_DIR"), *exe = wk_cli_exe_dir();
+	size_t i;
 
 	if (env && *env)
 		return env;
-	/* Installed layout: <prefix>/bin/wicket and <prefix>/share/wicket/policies. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash;
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL) {
-			*slash = '\0';
-			snprintf(path, sizeof(path), "%s/../share/wicket/policies", exe);
-			if (access(path, R_OK) == 0)
-				return path;
-			/* A build tree inside the source tree: <src>/build/wicket. */
-			snprintf(path, sizeof(path), "%s/../policies", exe);
-			if (access(path, R_OK) == 0)
-				return path;
-		}
+	for (i = 0; exe && i < sizeof(where) / sizeof(where[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", exe, where[i]);
+		if (access(path, R_OK) == 0)
+			return path;
 	}
 	return WICKET_POLICY_DIR;
 }

@@ -11,13 +11,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+/*
+ * Built twice (CMakeLists.txt): wicket-full has every command; wicket, built
+ * with WK_CLI_LIGHT, leaves out those that talk to the regional repository or
+ * read bundles, and so is not linked with libgit2 and libarchive, whose
+ * loading would be most of an edit's time. What it does not have (those
+ * commands, the full help, an unknown command's error) it hands to
+ * wicket-full with the same arguments.
+ */
 static const wk_command *const families[] = {
 	wk_cmd_init, wk_cmd_edm, wk_cmd_plan, wk_cmd_baseline, wk_cmd_action, wk_cmd_rec,
-	wk_cmd_actionplan, wk_cmd_decision, wk_cmd_readiness, wk_cmd_policy, wk_cmd_keys, wk_cmd_region, wk_cmd_bundle, wk_cmd_sync, wk_cmd_audit, wk_cmd_report, wk_cmd_signoff, wk_cmd_conflicts, wk_cmd_log, wk_cmd_check,
+	wk_cmd_actionplan, wk_cmd_decision, wk_cmd_readiness, wk_cmd_policy, wk_cmd_keys,
+#ifndef WK_CLI_LIGHT
+	wk_cmd_region, wk_cmd_bundle, wk_cmd_sync, wk_cmd_signoff,
+#endif
+	wk_cmd_audit, wk_cmd_report, wk_cmd_conflicts, wk_cmd_log, wk_cmd_check,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
+
+#ifdef WK_CLI_LIGHT
+/* Run wicket-full: beside this binary in a build tree, in <prefix>/libexec/wicket/ when installed. */
+static int run_full(char **argv)
+{
+	static const char *const where[] = { "/wicket-full", "/../libexec/wicket/wicket-full" };
+	const char *exe = wk_cli_exe_dir();
+	char path[4200];
+	size_t i;
+	int err = ENOENT;
+
+	for (i = 0; exe && i < sizeof(where) / sizeof(where[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", exe, where[i]);
+		execv(path, argv);
+		if (errno != ENOENT)
+			err = errno;
+	}
+	fprintf(stderr, "wicket: cannot run wicket-full, the part of wicket that syncs and reads bundles (%s); "
+	        "reinstall wicket\n", strerror(err));
+	return WK_EXIT_FAIL;
+}
+#endif
 
 static const wk_opt common_json = { WK_OPT_FLAG, "json", NULL, "print JSON instead of text" };
 static const wk_opt common_person = { WK_OPT_STR, "person", "NAME",
@@ -50,6 +86,7 @@ static void command_help(FILE *f, const wk_command *c)
 	print_opt(f, &common_help);
 }
 
+#ifndef WK_CLI_LIGHT
 static void main_help(FILE *f)
 {
 	size_t i;
@@ -69,6 +106,7 @@ static void main_help(FILE *f)
 			fprintf(f, "  %-24s %s\n", c->name, c->summary);
 	fprintf(f, "\n'wicket COMMAND --help' shows a command's options.\n");
 }
+#endif
 
 const char *wk_cli_opt(const wk_cli *cli, const char *name)
 {
@@ -211,6 +249,7 @@ static const wk_command *lookup(int argc, char **argv, int *used)
 	return best;
 }
 
+#ifndef WK_CLI_LIGHT
 /* Lists what follows a command-family word, for `wicket plan` alone. */
 static int family_help(const char *word, const char *sub)
 {
@@ -231,6 +270,7 @@ static int family_help(const char *word, const char *sub)
 			}
 	return found;
 }
+#endif
 
 static int open_store(wk_cli *cli)
 {
@@ -276,8 +316,12 @@ int main(int argc, char **argv)
 			cli.person = argv[i] + 9;
 			i++;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+#ifdef WK_CLI_LIGHT
+			return run_full(argv);
+#else
 			main_help(stdout);
 			return WK_EXIT_OK;
+#endif
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("wicket %s\n", WICKET_VERSION);
 			return WK_EXIT_OK;
@@ -285,11 +329,15 @@ int main(int argc, char **argv)
 			return wk_cli_usage(NULL, "unknown global option '%s'", argv[i]);
 		}
 	}
+	cli.cmd = i < argc ? lookup(argc - i, argv + i, &used) : NULL;
+#ifdef WK_CLI_LIGHT
+	if (!cli.cmd)
+		return run_full(argv);
+#else
 	if (i >= argc) {
 		main_help(stderr);
 		return WK_EXIT_USAGE;
 	}
-	cli.cmd = lookup(argc - i, argv + i, &used);
 	if (!cli.cmd) {
 		if (i + 1 < argc && family_help(argv[i], argv[i + 1]))
 			return WK_EXIT_USAGE;
@@ -297,6 +345,7 @@ int main(int argc, char **argv)
 			return WK_EXIT_USAGE;
 		return wk_cli_usage(NULL, "'%s' is not a wicket command", argv[i]);
 	}
+#endif
 	rc = parse(&cli, argc - i - used, argv + i + used);
 	if (rc >= 0)
 		goto out;
