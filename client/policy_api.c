@@ -83,7 +83,7 @@ int wk_api_init(lua_State *L)
 		{ NULL, NULL }
 	};
 
-	if (luaL_loadbufferx(L, wk_prelude_lua, wk_prelude_lua_len, "=" HOST_CHUNK, "t") != LUA_OK)
+	if (wk_policy_load(L, wk_prelude_lua, wk_prelude_lua_len, "=" HOST_CHUNK, NULL) != LUA_OK)
 		return lua_error(L);
 	wk_host_new_env(L, 0, -1);
 	lua_setupvalue(L, -2, 1);

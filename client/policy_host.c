@@ -535,7 +535,7 @@ static int load_chunk(wk_policy_host *h, const char *name, const char *src, size
 		                    "only lua source text is accepted", name);
 	h->cur_script = name;
 	snprintf(chunkname, sizeof(chunkname), "=%s", name);
-	status = luaL_loadbufferx(L, src, len, chunkname, "t");
+	status = wk_policy_load(L, src, len, chunkname, NULL);
 	if (status != LUA_OK) {
 		if (status == LUA_ERRSYNTAX && lua_type(L, -1) == LUA_TSTRING) {
 			char where[96];

@@ -99,4 +99,21 @@ void wk_api_push(lua_State *L, int script_index);
 void wk_api_prelude(lua_State *L, const char *name);
 int wk_api_init(lua_State *L);         /* lua_CFunction */
 
+/* policy_load.c: wicket's own Lua, compiled at build time (tools/lua_embed.c). */
+typedef struct {
+	const char *chunkname; /* "=wicket/host", "=national/rules.lua"; NULL ends the table */
+	const char *text;      /* the text it was compiled from */
+	size_t text_len;
+	const unsigned char *code;
+	size_t code_len;
+} wk_policy_compiled;
+extern const wk_policy_compiled wk_policy_compiled_chunks[];
+/*
+ * Load text as the chunk chunkname ("=name"), like luaL_loadbufferx(..., "t"):
+ * from its bytecode when it is, byte for byte, text compiled into wicket, and
+ * the running Lua accepts that bytecode; else from the text. *compiled (if
+ * not NULL) says which. Returns Lua's status.
+ */
+int wk_policy_load(lua_State *L, const char *text, size_t len, const char *chunkname, int *compiled);
+
 #endif

@@ -4,6 +4,9 @@
 #include "query.h"
 #include "error.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 static int run(wk_store *st, const char *const *args, int nargs, const char *sql,
                sqlite3_stmt **out)
 {
@@ -21,10 +24,9 @@ static int run(wk_store *st, const char *const *args, int nargs, const char *sql
 	return wk_store_fail(st, rc, "cannot read store");
 }
 
-int wk_query_json(wk_store *st, const char *const *args, int nargs, const char *sql, json_t **out)
+int wk_query_text(wk_store *st, const char *const *args, int nargs, const char *sql, char **out)
 {
 	sqlite3_stmt *s = NULL;
-	json_error_t jerr;
 	const char *text;
 	int rc;
 
@@ -32,17 +34,31 @@ int wk_query_json(wk_store *st, const char *const *args, int nargs, const char *
 	rc = run(st, args, nargs, sql, &s);
 	if (rc == 1) {
 		text = (const char *)sqlite3_column_text(s, 0);
-		if (!text) {
+		if (!text)
 			rc = WK_ENOTFOUND;
-		} else {
-			*out = json_loads(text, JSON_DECODE_ANY, &jerr);
-			rc = *out ? 0 : wk_error_set(WK_ECORRUPT, "store holds unreadable data: %s", jerr.text);
-		}
+		else if (!(*out = strdup(text)))
+			rc = wk_error_set(WK_ELIMIT, "out of memory");
+		else
+			rc = 0;
 	} else if (rc == 0) {
 		rc = WK_ENOTFOUND;
 	}
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int wk_query_json(wk_store *st, const char *const *args, int nargs, const char *sql, json_t **out)
+{
+	json_error_t jerr;
+	char *text = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = wk_query_text(st, args, nargs, sql, &text)) < 0)
+		return rc;
+	*out = json_loads(text, JSON_DECODE_ANY, &jerr);
+	free(text);
+	return *out ? 0 : wk_error_set(WK_ECORRUPT, "store holds unreadable data: %s", jerr.text);
 }
 
 int wk_query_int(wk_store *st, const char *const *args, int nargs, const char *sql, long long *out)

@@ -21,6 +21,8 @@
  * json_decref). No row, or a NULL column, returns WK_ENOTFOUND with no message.
  */
 int wk_query_json(wk_store *st, const char *const *args, int nargs, const char *sql, json_t **out);
+/* The same, unparsed: a copy of the text in *out (the caller's, to free). */
+int wk_query_text(wk_store *st, const char *const *args, int nargs, const char *sql, char **out);
 
 /* Run sql with text args and return its first column as an integer in *out. */
 int wk_query_int(wk_store *st, const char *const *args, int nargs, const char *sql, long long *out);

@@ -101,32 +101,42 @@ out:
 	return rc;
 }
 
-static int eval(wk_store *st, const char *entry, json_t *input, const char *cand, const char *src,
-                size_t len, json_t **out)
+/* Evaluate entry over input (JSON text) with the installed scripts (and a candidate); the result in *out. */
+static int eval_text(wk_store *st, const char *entry, const char *in, const char *cand, const char *src,
+                     size_t len, json_t **out)
 {
 	script_set set;
 	wk_buf res = WK_BUF_INIT;
 	json_error_t jerr;
-	char today[11], *in = NULL;
+	char today[11];
 	int rc;
 
 	*out = NULL;
 	wk_field_today(today);
 	if ((rc = scripts_load(st, &set, cand, src, len)) < 0)
 		return rc;
-	if (!(in = json_dumps(input, JSON_COMPACT))) {
-		rc = wk_error_set(WK_ELIMIT, "out of memory");
-		goto out;
-	}
 	if ((rc = wk_policy_eval(&res, set.s, set.n, entry, in, today, NULL)) < 0)
 		goto out;
 	*out = json_loadb(res.ptr, res.len, 0, &jerr);
 	if (!*out)
 		rc = wk_error_set(WK_EINVALID, "policy result for %s is not readable: %s", entry, jerr.text);
 out:
-	free(in);
 	wk_buf_free(&res);
 	scripts_free(&set);
+	return rc;
+}
+
+static int eval(wk_store *st, const char *entry, json_t *input, const char *cand, const char *src,
+                size_t len, json_t **out)
+{
+	char *in = json_dumps(input, JSON_COMPACT);
+	int rc;
+
+	*out = NULL;
+	if (!in)
+		return wk_error_set(WK_ELIMIT, "out of memory");
+	rc = eval_text(st, entry, in, cand, src, len, out);
+	free(in);
 	return rc;
 }
 
@@ -365,9 +375,10 @@ int wk_rules_sequence(wk_store *st, const char *plan, json_t **out)
 	"   'previous_date', v.previous_date)) FROM action_revision v WHERE v.action = " X ".id))"
 
 /* The validate input for one inspection (NULL: none), with the baseline actions, assessments and free text. */
-static int validate_input(wk_store *st, const char *inspection, int with_rest, json_t **out)
+/* The input of validate, as JSON text straight from the store (it is not read here, only by the policy host). */
+static int validate_input(wk_store *st, const char *inspection, int with_rest, char **out)
 {
-	return wk_query_json(st, (const char *[]){ inspection, with_rest ? "1" : "0" }, 2,
+	return wk_query_text(st, (const char *[]){ inspection, with_rest ? "1" : "0" }, 2,
 		"SELECT json_object("
 		" 'edm', json((SELECT doc FROM national_doc WHERE kind = 'edm' ORDER BY version DESC LIMIT 1)),"
 		" 'inspection', (SELECT json_object('id', i.id, 'title', i.title, 'report_published', i.report_published,"
@@ -398,7 +409,8 @@ static int append_all(json_t *into, json_t *from, const char *key)
 int wk_rules_validate(wk_store *st, json_t **out)
 {
 	sqlite3_stmt *s = NULL;
-	json_t *in = NULL, *res = NULL, *all;
+	json_t *res = NULL, *all;
+	char *in = NULL;
 	int rc, first = 1;
 
 	*out = NULL;
@@ -419,16 +431,17 @@ int wk_rules_validate(wk_store *st, json_t **out)
 		} else if (!first)
 			break;
 		if ((rc = validate_input(st, ins, first, &in)) < 0 ||
-		    (rc = eval(st, "validate", in, NULL, NULL, 0, &res)) < 0)
+		    (rc = eval_text(st, "validate", in, NULL, NULL, 0, &res)) < 0)
 			goto out;
 		append_all(all, res, "errors");
 		append_all(all, res, "warnings");
 		if (ins)
 			json_array_append_new(json_object_get(all, "inspections"), json_string(ins));
 		json_object_set(all, "scripts", json_object_get(res, "scripts"));
-		json_decref(in);
+		free(in);
 		json_decref(res);
-		in = res = NULL;
+		in = NULL;
+		res = NULL;
 		first = 0;
 		if (!ins)
 			break;
@@ -439,7 +452,7 @@ int wk_rules_validate(wk_store *st, json_t **out)
 	rc = 0;
 out:
 	sqlite3_finalize(s);
-	json_decref(in);
+	free(in);
 	json_decref(res);
 	json_decref(all);
 	return rc;
