@@ -374,8 +374,11 @@ int wk_rules_sequence(wk_store *st, const char *plan, json_t **out)
 	" 'revisions', (SELECT json_group_array(json_object('target_date', v.target_date, 'reason', v.reason," \
 	"   'previous_date', v.previous_date)) FROM action_revision v WHERE v.action = " X ".id))"
 
-/* The validate input for one inspection (NULL: none), with the baseline actions, assessments and free text. */
-/* The input of validate, as JSON text straight from the store (it is not read here, only by the policy host). */
+/*
+ * The validate input for one inspection (NULL: none), with the baseline
+ * actions, assessments and free text: JSON text straight from the store, read
+ * only by the policy host.
+ */
 static int validate_input(wk_store *st, const char *inspection, int with_rest, char **out)
 {
 	return wk_query_text(st, (const char *[]){ inspection, with_rest ? "1" : "0" }, 2,
