@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <git2.h>
+#include <git2/sys/repository.h>
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
 #include <poll.h>
@@ -907,6 +908,41 @@ static int set_refs(wk_repo *r, const fetch_ref *refs, size_t from, size_t to)
 }
 
 /*
+ * The copy's packs hold no deltas. Its blobs are sealed changesets, which
+ * are random to a delta search, and that search (with zlib) was a third of a
+ * large pull's time. libgit2 1.5 has no switch for it, but leaves out of the
+ * search every object bigger than its big-file threshold, which it reads from
+ * the configuration key pack.deltaCacheSize (sic; core.bigFileThreshold is
+ * git's name for it, set too in case a later libgit2 reads that). So SRC is
+ * given a configuration of its own setting both to 1 byte, from a file in
+ * the mirror rewritten each time. Nothing else reads that configuration.
+ * Should that fail, the copy makes deltas as before: only slower.
+ */
+static void no_deltas(wk_repo *r, git_repository *src)
+{
+	static const char text[] = "# wicket: the file:// copy makes no deltas (sync/remote.c)\n"
+	                           "[pack]\n\tdeltaCacheSize = 1\n[core]\n\tbigFileThreshold = 1\n";
+	char path[4200], tmp[4300];
+	git_config *cfg = NULL;
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%swicket-copy.config", git_repository_path(r->repo));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (!(f = fopen(tmp, "w")))
+		return;
+	ok = fputs(text, f) >= 0;
+	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return;
+	}
+	if (git_config_new(&cfg) == 0 && git_config_add_file_ondisk(cfg, path, GIT_CONFIG_LEVEL_APP, src, 1) == 0)
+		git_repository_set_config(src, cfg);
+	git_config_free(cfg);
+	git_error_clear();
+}
+
+/*
  * From the file:// regional repository at PATH: copy the commits of REFS
  * the mirror lacks (each ref walked from its new tip down to the mirror's
  * old one), with their trees and blobs, in packs of at most about
@@ -926,6 +962,7 @@ static int copy_local(wk_repo *r, const char *path, const fetch_ref *refs, size_
 	if ((rc = git_repository_open_bare(&src, path)) < 0 || (rc = git_repository_odb(&srcodb, src)) < 0 ||
 	    (rc = git_repository_odb(&odb, r->repo)) < 0)
 		goto out;
+	no_deltas(r, src);
 	for (i = 0; i < n; i++) {
 		git_oid have, id;
 
@@ -935,7 +972,7 @@ static int copy_local(wk_repo *r, const char *path, const fetch_ref *refs, size_
 		    (rc = git_revwalk_hide(w, &have)) < 0)
 			goto out;
 		while ((rc = git_revwalk_next(&id, w)) == 0) {
-			/* Delta search is most of the copy's time: let it use every core. */
+			/* Should deltas be searched for after all (no_deltas), every core searches. */
 			if (!pb && ((rc = git_packbuilder_new(&pb, src)) < 0 || (git_packbuilder_set_threads(pb, 0), 0)))
 				goto out;
 			if ((rc = git_packbuilder_insert_commit(pb, &id)) < 0)
