@@ -12,7 +12,7 @@ static int run(wk_store *st, const char *const *args, int nargs, const char *sql
 {
 	int rc, i;
 
-	if ((rc = wk_store_prepare(st, out, sql)) < 0)
+	if ((rc = wk_store_cached(st, out, sql)) < 0)
 		return rc;
 	for (i = 0; i < nargs; i++)
 		sqlite3_bind_text(*out, i + 1, args[i], -1, SQLITE_STATIC);
@@ -43,7 +43,7 @@ int wk_query_text(wk_store *st, const char *const *args, int nargs, const char *
 	} else if (rc == 0) {
 		rc = WK_ENOTFOUND;
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -72,6 +72,6 @@ int wk_query_int(wk_store *st, const char *const *args, int nargs, const char *s
 		*out = sqlite3_column_int64(s, 0);
 		rc = 0;
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }

@@ -139,13 +139,13 @@ int wk_store_exec_args(wk_store *st, const char *sql, const char *const *args, i
 	sqlite3_stmt *s = NULL;
 	int rc, i;
 
-	if ((rc = wk_store_prepare(st, &s, sql)) < 0)
+	if ((rc = wk_store_cached(st, &s, sql)) < 0)
 		return rc;
 	for (i = 0; i < n; i++)
 		sqlite3_bind_text(s, i + 1, args[i], -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, doing);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -175,14 +175,28 @@ int wk_store_schema_version(wk_store *st)
 	return v;
 }
 
+/* Run a statement without results, kept prepared: BEGIN and COMMIT of every change. */
+static int step_cached(wk_store *st, const char *sql, const char *doing)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = wk_store_cached(st, &s, sql);
+
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, doing);
+	sqlite3_reset(s);
+	return rc;
+}
+
 int wk_store_begin(wk_store *st)
 {
-	return wk_store_exec(st, "BEGIN IMMEDIATE", "cannot start a change");
+	return step_cached(st, "BEGIN IMMEDIATE", "cannot start a change");
 }
 
 int wk_store_commit(wk_store *st)
 {
-	return wk_store_exec(st, "COMMIT", "cannot save the change");
+	return step_cached(st, "COMMIT", "cannot save the change");
 }
 
 void wk_store_rollback(wk_store *st)
@@ -210,6 +224,14 @@ int wk_store_cached(wk_store *st, sqlite3_stmt **out, const char *sql)
 	if (st->ncache < STMT_CACHE) {
 		slot = st->ncache++;
 	} else {
+		/* The oldest statement not in use: one being stepped through belongs to a caller. */
+		for (i = 0; i < STMT_CACHE && sqlite3_stmt_busy(st->cache[st->evict].s); i++)
+			st->evict = (st->evict + 1) % STMT_CACHE;
+		if (i == STMT_CACHE) {
+			sqlite3_finalize(*out);
+			*out = NULL;
+			return wk_error_set(WK_ELIMIT, "more than %d statements in use at once", STMT_CACHE);
+		}
 		slot = st->evict;
 		st->evict = (st->evict + 1) % STMT_CACHE;
 		sqlite3_finalize(st->cache[slot].s);
@@ -383,7 +405,7 @@ int wk_store_meta_get(wk_store *st, const char *key, char **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = wk_store_prepare(st, &s, "SELECT value FROM meta WHERE key = ?")) < 0)
+	if ((rc = wk_store_cached(st, &s, "SELECT value FROM meta WHERE key = ?")) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -398,7 +420,7 @@ int wk_store_meta_get(wk_store *st, const char *key, char **out)
 	} else {
 		rc = wk_store_fail(st, rc, "cannot read store settings");
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -407,7 +429,7 @@ int wk_store_meta_set(wk_store *st, const char *key, const char *value)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((rc = wk_store_prepare(st, &s,
+	if ((rc = wk_store_cached(st, &s,
 	        "INSERT INTO meta(key, value) VALUES(?, ?) "
 	        "ON CONFLICT(key) DO UPDATE SET value = excluded.value")) < 0)
 		return rc;
@@ -415,7 +437,7 @@ int wk_store_meta_set(wk_store *st, const char *key, const char *value)
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot save store settings");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 

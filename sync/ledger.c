@@ -40,7 +40,7 @@ static int chain_last(wk_store *st, const char *site, const char *device, long l
 
 	*seq = 0;
 	memset(hash, 0, 32);
-	if ((rc = wk_store_prepare(st, &s,
+	if ((rc = wk_store_cached(st, &s,
 	        "SELECT seq, hash FROM changeset WHERE site = ? AND device = ? ORDER BY seq DESC LIMIT 1")) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
@@ -54,7 +54,7 @@ static int chain_last(wk_store *st, const char *site, const char *device, long l
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the ledger");
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -67,7 +67,7 @@ static int ledger_insert(wk_store *st, const char *site, const char *device, lon
 	int rc;
 
 	wk_field_today(today);
-	if ((rc = wk_store_prepare(st, &s,
+	if ((rc = wk_store_cached(st, &s,
 	        "INSERT INTO changeset(site, device, seq, hash, prev, envelope, ops, recorded_at)"
 	        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) < 0)
 		return rc;
@@ -81,7 +81,7 @@ static int ledger_insert(wk_store *st, const char *site, const char *device, lon
 	sqlite3_bind_text(s, 8, today, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot record the changeset");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -392,7 +392,7 @@ static void quarantine(wk_store *st, const wk_envelope_info *info, const char *s
 	wk_store_rollback(st);
 	if (wk_store_begin(st) < 0)
 		return;
-	if (wk_store_prepare(st, &s,
+	if (wk_store_cached(st, &s,
 	        "INSERT INTO quarantine(recorded_at, source, site, device, seq, reason, envelope)"
 	        " VALUES (?, ?, ?, ?, ?, ?, ?)") == 0) {
 		sqlite3_bind_text(s, 1, today, -1, SQLITE_STATIC);
@@ -406,12 +406,12 @@ static void quarantine(wk_store *st, const wk_envelope_info *info, const char *s
 		/* Keep the bytes for the audit, within the envelope cap. */
 		sqlite3_bind_blob64(s, 7, env, n, SQLITE_STATIC);
 		if (sqlite3_step(s) == SQLITE_DONE) {
-			sqlite3_finalize(s);
+			sqlite3_reset(s);
 			wk_store_commit(st);
 			return;
 		}
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	wk_store_rollback(st);
 }
 
@@ -426,7 +426,7 @@ static int same_bytes(wk_store *st, const wk_envelope_info *info, const unsigned
 	int rc;
 
 	*same = 0;
-	if ((rc = wk_store_prepare(st, &s,
+	if ((rc = wk_store_cached(st, &s,
 	        "SELECT envelope FROM changeset WHERE site = ? AND device = ? AND seq = ?")) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, info->site, -1, SQLITE_STATIC);
@@ -436,7 +436,7 @@ static int same_bytes(wk_store *st, const wk_envelope_info *info, const unsigned
 	if (rc == SQLITE_ROW)
 		*same = (size_t)sqlite3_column_bytes(s, 0) == n && memcmp(sqlite3_column_blob(s, 0), env, n) == 0;
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot read the ledger");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -468,7 +468,7 @@ static int wait_for(wk_store *st, const wk_envelope_info *info, const char *sour
 	wk_store_rollback(st);
 	if ((rc = wk_store_begin(st)) < 0)
 		return rc;
-	if ((rc = wk_store_prepare(st, &s, "INSERT OR IGNORE INTO waiting(site, device, seq, source, reason, envelope)"
+	if ((rc = wk_store_cached(st, &s, "INSERT OR IGNORE INTO waiting(site, device, seq, source, reason, envelope)"
 	                                   " VALUES (?, ?, ?, ?, ?, ?)")) < 0)
 		goto out;
 	sqlite3_bind_text(s, 1, info->site, -1, SQLITE_STATIC);
@@ -479,7 +479,7 @@ static int wait_for(wk_store *st, const wk_envelope_info *info, const char *sour
 	sqlite3_bind_blob64(s, 6, env, n, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot keep a changeset for later");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 out:
 	if (rc == 0)
 		return wk_store_commit(st);
@@ -516,14 +516,14 @@ static int drop_waiting(wk_store *st, const char *site, const char *device, long
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((rc = wk_store_prepare(st, &s, "DELETE FROM waiting WHERE site = ? AND device = ? AND seq = ?")) < 0)
+	if ((rc = wk_store_cached(st, &s, "DELETE FROM waiting WHERE site = ? AND device = ? AND seq = ?")) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, device, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, seq);
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot update the changesets waiting");
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -551,7 +551,7 @@ static int drain_waiting(wk_store *st, const wk_ledger_keys *k, size_t *drained)
 			int r;
 
 			/* One row at a time: accepting changes the table. */
-			if ((rc = wk_store_prepare(st, &s, "SELECT rowid, site, device, seq, source, envelope FROM waiting"
+			if ((rc = wk_store_cached(st, &s, "SELECT rowid, site, device, seq, source, envelope FROM waiting"
 			                                   " WHERE rowid > ? ORDER BY rowid LIMIT 1")) < 0)
 				return rc;
 			sqlite3_bind_int64(s, 1, last_rowid);
@@ -566,7 +566,7 @@ static int drain_waiting(wk_store *st, const wk_ledger_keys *k, size_t *drained)
 				if ((env = malloc(n ? n : 1)))
 					memcpy(env, sqlite3_column_blob(s, 5), n);
 			}
-			sqlite3_finalize(s);
+			sqlite3_reset(s);
 			if (r != SQLITE_ROW) {
 				if (r != SQLITE_DONE)
 					rc = wk_store_fail(st, r, "cannot read the changesets waiting");
