@@ -611,12 +611,21 @@ int wk_repo_refs(wk_repo *r, const char *prefix, int (*cb)(const char *ref, void
 
 /* ---- the transfer, in a child process ------------------------------------ */
 
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 typedef struct {
 	int fd;                  /* the pipe to the parent */
 	const wk_remote_options *o;
 	int attempts;
 	char host[256];
 	int port;
+	long long said; /* when the last progress line went (now_ms) */
 } child_ctx;
 
 static void say(child_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -640,15 +649,32 @@ static void say(child_ctx *c, const char *fmt, ...)
 	}
 }
 
+/*
+ * libgit2 reports progress for every object: a line to the parent for each
+ * was 5% of a large pull's time. Ten a second, the first and the last are
+ * enough for a person watching (the stall timer counts bytes, not lines).
+ */
+static int progress_due(child_ctx *c, int last)
+{
+	long long t = now_ms();
+
+	if (!last && c->said && t - c->said < 100)
+		return 0;
+	c->said = t;
+	return 1;
+}
+
 static int on_fetch_progress(const git_indexer_progress *p, void *payload)
 {
-	say(payload, "P fetch %u %u %zu", p->received_objects, p->total_objects, p->received_bytes);
+	if (progress_due(payload, p->received_objects == p->total_objects))
+		say(payload, "P fetch %u %u %zu", p->received_objects, p->total_objects, p->received_bytes);
 	return 0;
 }
 
 static int on_push_progress(unsigned int current, unsigned int total, size_t bytes, void *payload)
 {
-	say(payload, "P push %u %u %zu", current, total, bytes);
+	if (progress_due(payload, current == total))
+		say(payload, "P push %u %u %zu", current, total, bytes);
 	return 0;
 }
 
@@ -1177,13 +1203,6 @@ static long long child_bytes(pid_t pid)
 	return rchar < 0 || wchar < 0 ? -1 : rchar + wchar;
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* Run the transfer in a child; watch it; kill it when no bytes move for the stall limit. */
 static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *prefixes, size_t n,
