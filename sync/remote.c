@@ -919,8 +919,15 @@ static int pack_to_mirror(git_packbuilder *pb, git_odb *odb, const git_remote_ca
 	return rc;
 }
 
+/* Tell the parent that the mirror's refs REFS[from..to) are in place: it may read them now. */
+static void say_ready(child_ctx *c, const fetch_ref *refs, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		say(c, "F %s", refs[i].dst);
+}
+
 /* Point the mirror's names of REFS[from..to) at their new tips (their objects are all in the mirror). */
-static int set_refs(wk_repo *r, const fetch_ref *refs, size_t from, size_t to)
+static int set_refs(wk_repo *r, child_ctx *c, const fetch_ref *refs, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++) {
 		git_reference *out = NULL;
@@ -930,6 +937,7 @@ static int set_refs(wk_repo *r, const fetch_ref *refs, size_t from, size_t to)
 		if (rc < 0)
 			return rc;
 	}
+	say_ready(c, refs, from, to);
 	return 0;
 }
 
@@ -1005,7 +1013,7 @@ static int copy_local(wk_repo *r, const char *path, const fetch_ref *refs, size_
 				goto out;
 			if (git_packbuilder_object_count(pb) < budget)
 				continue;
-			if ((rc = pack_to_mirror(pb, odb, cb)) < 0 || (rc = set_refs(r, refs, first, i)) < 0)
+			if ((rc = pack_to_mirror(pb, odb, cb)) < 0 || (rc = set_refs(r, cb->payload, refs, first, i)) < 0)
 				goto out;
 			git_packbuilder_free(pb);
 			pb = NULL;
@@ -1018,7 +1026,7 @@ static int copy_local(wk_repo *r, const char *path, const fetch_ref *refs, size_
 	}
 	rc = pb ? pack_to_mirror(pb, odb, cb) : 0;
 	if (rc == 0)
-		rc = set_refs(r, refs, first, n);
+		rc = set_refs(r, cb->payload, refs, first, n);
 out:
 	git_revwalk_free(w);
 	git_packbuilder_free(pb);
@@ -1086,6 +1094,7 @@ static int fetch_batched(wk_repo *r, git_remote *remote, const git_remote_callba
 		arr.count = batch < nrefs - done ? batch : nrefs - done;
 		if ((rc = git_remote_fetch(remote, &arr, &fo, NULL)) < 0)
 			goto out;
+		say_ready(cb->payload, refs, done, done + arr.count);
 		done += arr.count;
 		st = git_remote_stats(remote);
 		per_ref = st ? st->total_objects / arr.count : 0;
@@ -1302,6 +1311,9 @@ static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *p
 					err = code;
 					snprintf(msg, sizeof(msg), "%s", line + off);
 				}
+			} else if (line[0] == 'F' && line[1] == ' ' && o->ref_ready) {
+				o->ref_ready(o->ref_ready_ctx, line + 2);
+				last_move = now_ms(); /* the time spent reading it was not the link's */
 			} else if (line[0] == 'N') {
 				network = 1;
 			} else if (line[0] == 'D') {

@@ -34,9 +34,18 @@ typedef struct {
 	/* Progress: called in the parent for each event ("fetch"/"push", objects, total, bytes). */
 	void (*progress)(void *ctx, const char *phase, unsigned objects, unsigned total, size_t bytes);
 	void *progress_ctx;
+	/*
+	 * Fetch: called in the parent, while the transfer goes on, with each
+	 * mirror ref ("refs/remotes/region/...") as soon as all of its new
+	 * objects are in the mirror, so that they can be read while the rest
+	 * arrives. NULL: not called. The refs are all in place when the fetch
+	 * returns, whether or not this was called for them.
+	 */
+	void (*ref_ready)(void *ctx, const char *ref);
+	void *ref_ready_ctx;
 } wk_remote_options;
 
-#define WK_REMOTE_OPTIONS_INIT { NULL, NULL, NULL, 0, NULL, NULL }
+#define WK_REMOTE_OPTIONS_INIT { NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
 
 /*
  * Create the regional repository itself: a bare repository at path (refused

@@ -163,6 +163,8 @@ typedef struct {
 	wk_store *target;
 	char pending[41];      /* the last commit taken whose progress is not yet recorded */
 	unsigned unrecorded;   /* commits taken since the progress was last recorded */
+	int failed;            /* a store's failure while the fetch went on (take_ready), */
+	char failure[1024];    /* and its message */
 } accept_ctx;
 
 /*
@@ -264,6 +266,20 @@ static int take_ref(const char *ref, void *arg)
 	}
 	wk_store_close(site_store);
 	return rc;
+}
+
+/* wk_remote_options.ref_ready: take a device's ref while the fetch goes on; a store's failure stops the taking. */
+static void take_ready(void *arg, const char *ref)
+{
+	accept_ctx *a = arg;
+	int rc;
+
+	if (a->failed < 0 || strncmp(ref, TRACK "sites/", strlen(TRACK "sites/")) != 0)
+		return;
+	if ((rc = take_ref(ref, a)) < 0) {
+		a->failed = rc;
+		snprintf(a->failure, sizeof(a->failure), "%s", wk_error_msg());
+	}
 }
 
 /* ---- this device's own changesets -------------------------------------------- */
@@ -728,21 +744,28 @@ int wk_sync_region_pull(wk_store *region, const char *dir, wk_repo *repo, wk_led
                         const wk_remote_options *o, wk_sync_report *rep)
 {
 	const char *fetch[1] = { "refs/heads/sites/" };
+	wk_remote_options ro = *o;
 	accept_ctx a;
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
-	rc = wk_repo_fetch(repo, o, fetch, 1);
-	if (rc < 0) {
-		rep->offline = wk_repo_unreachable(repo);
-		return rc;
-	}
 	memset(&a, 0, sizeof(a));
 	a.region = region;
 	a.dir = dir;
 	a.repo = repo;
 	a.k = k;
 	a.rep = rep;
+	/* Each device's ref is taken as soon as it is in the mirror, while the rest is fetched. */
+	ro.ref_ready = take_ready;
+	ro.ref_ready_ctx = &a;
+	rc = wk_repo_fetch(repo, &ro, fetch, 1);
+	if (rc < 0) {
+		rep->offline = wk_repo_unreachable(repo);
+		return rc;
+	}
+	if (a.failed < 0)
+		return wk_error_set(a.failed, "%s", a.failure);
+	/* Then every ref: those taken already have nothing new. */
 	return wk_repo_refs(repo, TRACK "sites/", take_ref, &a);
 }
 

@@ -8,7 +8,8 @@
 # what the default single fetch gives, and a later pull brings only what is
 # new. The copy from a file:// repository writes no deltas (sealed changesets
 # gain nothing from them, and the search was a third of its time), even for
-# blobs that would delta well.
+# blobs that would delta well. The pull takes each device's ref while the rest
+# is still being copied, so a copy that fails part way keeps what it took.
 # shellcheck disable=SC2317
 set -u
 # shellcheck source=tests/cli/lib.sh
@@ -59,6 +60,7 @@ check "the devices sent 13 changesets ($sent)" test "$sent" -eq 13
 
 cp -a "$R" "$T/region-plain"
 cp -a "$R" "$T/region-daemon"
+cp -a "$R" "$T/region-cut"
 before=$(packs "$R") # the region's own pushes (its trust) made these
 
 # The default: one fetch, one pack.
@@ -119,4 +121,18 @@ $G update-ref refs/heads/sites/LEI/dx "$(echo similar | $G commit-tree "$tree")"
 check "the similar blobs were copied" sh -c 'git --git-dir="$1/.wicket/git" cat-file -e "$2"' _ "$T/region-deltas" \
 	"$($G hash-object "$T/blob-b")"
 check "the copy stored them without a delta ($(deltas "$T/region-deltas"))" test "$(deltas "$T/region-deltas")" -eq 0
+
+# The pull takes each device's ref as soon as its objects are in the mirror, while the rest is copied:
+# a copy that fails part way (here a last ref whose commit names a blob the repository lacks) still
+# leaves the devices copied before it taken, and the next pull goes on from there.
+missing=$(printf 'not in the repository' | $G hash-object --stdin)
+tree=$(printf '100644 blob %s\tenvelope\n' "$missing" | $G mktree --missing)
+$G update-ref refs/heads/sites/LEI/dz "$(echo broken | $G commit-tree "$tree")"
+WICKET_FETCH_BATCH_OBJECTS=4 run -C "$T/region-cut" region pull
+check "a pull whose copy fails part way fails (exit $rc)" test "$rc" -ne 0
+check "... and still took the devices copied before the failure" grep -q "round 4 by d1" <(replica "$T/region-cut")
+$G update-ref -d refs/heads/sites/LEI/dz
+run -C "$T/region-cut" region pull
+check "the next pull completes" test "$rc" -eq 0
+check "... and the region then holds what the others hold" test "$(replica "$T/region-cut")" = "$(replica "$R")"
 finish
