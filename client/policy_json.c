@@ -9,8 +9,9 @@
  *     empty JSON object decoded here, and by wicket.object()), then {};
  *   - integers print as integers; floats with %.17g; NaN and infinities are
  *     refused;
- *   - strings must be valid UTF-8 (no overlong forms, no surrogates); '"',
- *     '\\' and control characters are escaped, everything else is literal;
+ *   - strings must be valid UTF-8 (no overlong forms, no surrogates) with no
+ *     NUL character (no reader of ours, jansson or SQLite's text, takes one);
+ *     '"', '\\' and control characters are escaped, everything else is literal;
  *   - no whitespace anywhere.
  * Refused with an error naming the path inside the value: functions,
  * userdata, threads, cycles, keys that are neither strings nor the integers
@@ -126,6 +127,8 @@ static void emit_string(lua_State *L, jctx *c, const char *str, size_t len)
 		wk_buf_put(c->out, s + i, run - i);
 		if (run >= len)
 			break;
+		if (s[run] == '\0')
+			jfail(L, c, "string holds a NUL character");
 		switch (s[run]) {
 		case '"': wk_buf_puts(c->out, "\\\""); break;
 		case '\\': wk_buf_puts(c->out, "\\\\"); break;

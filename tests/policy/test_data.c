@@ -59,6 +59,9 @@ static void test_refused(void)
 	EXPECT_FAIL("return { 'ok', '\\xff' }", WK_EINVALID, "not valid UTF-8 at [2]");
 	EXPECT_FAIL("return '\\xed\\xa0\\x80'", WK_EINVALID, "not valid UTF-8");  /* surrogate */
 	EXPECT_FAIL("return '\\xc0\\xaf'", WK_EINVALID, "not valid UTF-8");      /* overlong */
+	/* NUL: valid JSON as \u0000, but neither jansson nor SQLite's text reads it back (found by fuzzing). */
+	EXPECT_FAIL("return { note = 'a\\0b' }", WK_EINVALID, "NUL character at note");
+	EXPECT_FAIL("return { ['a\\0'] = 1 }", WK_EINVALID, "NUL character");
 	EXPECT_FAIL("local t = {} local c = t for i = 1, 100 do c.x = {} c = c.x end return t",
 	            WK_EINVALID, "nest too deeply");
 	EXPECT_FAIL("return coroutine.create(function() end)", WK_EINVALID, "thread value");
