@@ -175,28 +175,14 @@ int wk_store_schema_version(wk_store *st)
 	return v;
 }
 
-/* Run a statement without results, kept prepared: BEGIN and COMMIT of every change. */
-static int step_cached(wk_store *st, const char *sql, const char *doing)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = wk_store_cached(st, &s, sql);
-
-	if (rc < 0)
-		return rc;
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, doing);
-	sqlite3_reset(s);
-	return rc;
-}
-
 int wk_store_begin(wk_store *st)
 {
-	return step_cached(st, "BEGIN IMMEDIATE", "cannot start a change");
+	return wk_store_exec_args(st, "BEGIN IMMEDIATE", NULL, 0, "cannot start a change"); /* kept prepared */
 }
 
 int wk_store_commit(wk_store *st)
 {
-	return step_cached(st, "COMMIT", "cannot save the change");
+	return wk_store_exec_args(st, "COMMIT", NULL, 0, "cannot save the change");
 }
 
 void wk_store_rollback(wk_store *st)

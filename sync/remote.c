@@ -1212,7 +1212,6 @@ static long long child_bytes(pid_t pid)
 	return rchar < 0 || wchar < 0 ? -1 : rchar + wchar;
 }
 
-
 /* Run the transfer in a child; watch it; kill it when no bytes move for the stall limit. */
 static int transfer(wk_repo *r, const wk_remote_options *o, const char *const *prefixes, size_t n,
                     const char *push_ref, int *accepted)
