@@ -110,14 +110,17 @@ static int hlc_next(wk_store *st, int64_t *out)
 	int64_t now, last = 0;
 	int rc;
 
-	if ((rc = wk_store_cached(st, &s, "SELECT max(hlc) FROM op")) < 0)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		last = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return wk_store_fail(st, rc, "cannot read the clock");
+	if (!wk_store_clock(st, &last)) {
+		if ((rc = wk_store_cached(st, &s, "SELECT max(hlc) FROM op")) < 0)
+			return rc;
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			last = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW)
+			return wk_store_fail(st, rc, "cannot read the clock");
+		wk_store_clock_seen(st, last, 1);
+	}
 	gettimeofday(&tv, NULL);
 	now = wk_hlc_make((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, 0);
 	*out = now > last ? now : last + 1;
@@ -150,6 +153,8 @@ static int record(wk_store *st, int64_t hlc, const char *device, const char *per
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_DONE ? 0 : wk_store_fail(st, rc, "cannot record the change");
 	sqlite3_reset(s);
+	if (rc == 0)
+		wk_store_clock_seen(st, hlc, 0);
 	if (rc == 0 && seq)
 		*seq = sqlite3_last_insert_rowid(wk_store_db(st));
 	return rc;
@@ -162,39 +167,94 @@ static int record(wk_store *st, int64_t hlc, const char *device, const char *per
  * each other. The field's value is the newest head's, by (clock, device).
  */
 
+static int same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
- * The parents of a new local write: the heads holding the value the writer
- * sees (the field's current value), as sorted "<device>@<clock>" joined by
- * ','; all heads when all is set (a resolution). *out NULL when none.
+ * What a local write of entity/id/field sees, in one read: the field's
+ * value (*old, NULL when empty) and the parents of the write, the heads
+ * holding that value, as sorted "<device>@<clock>" joined by ','; all heads
+ * when all is set (a resolution). *parents NULL when none. The names are
+ * checked before they reach the SQL.
  */
-static int heads_seen(wk_store *st, const char *entity, const char *id, const char *field,
-                      const char *current, int all, char **out)
+static int field_seen(wk_store *st, const char *entity, const char *id, const char *field, int all,
+                      char **old, char **parents)
 {
 	sqlite3_stmt *s = NULL;
+	char sql[320], **heads = NULL, **grown;
 	wk_buf b = WK_BUF_INIT;
-	int rc;
+	size_t n = 0, cap = 0, i;
+	int rc, found = 0;
 
-	*out = NULL;
-	if ((rc = wk_store_cached(st, &s,
-	        "SELECT h.device || '@' || h.hlc AS p FROM field_head h JOIN op o ON o.seq = h.op"
-	        " WHERE h.entity = ?1 AND h.entity_id = ?2 AND h.field = ?3 AND (?5 OR o.new_value IS ?4)"
-	        " ORDER BY p")) < 0)
+	*old = *parents = NULL;
+	if ((rc = check_names(entity, field)) < 0)
+		return rc;
+	snprintf(sql, sizeof(sql),
+	         "SELECT r.%s, CASE WHEN o.seq IS NOT NULL THEN h.device || '@' || h.hlc END, o.new_value FROM %s r"
+	         " LEFT JOIN field_head h ON h.entity = ?1 AND h.entity_id = r.id AND h.field = ?2"
+	         " LEFT JOIN op o ON o.seq = h.op WHERE r.id = ?3",
+	         field, entity);
+	if ((rc = wk_store_cached(st, &s, sql)) < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, entity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, field, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, current, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, all);
+	sqlite3_bind_text(s, 2, field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (b.len)
-			wk_buf_putc(&b, ',');
-		wk_buf_puts(&b, (const char *)sqlite3_column_text(s, 0));
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		const char *head = (const char *)sqlite3_column_text(s, 1);
+
+		if (!found++ && v && !(*old = strdup(v))) {
+			rc = wk_error_set(WK_ELIMIT, "out of memory");
+			break;
+		}
+		if (!head || !(all || same(*old, (const char *)sqlite3_column_text(s, 2))))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			if (!(grown = realloc(heads, cap * sizeof(*heads)))) {
+				rc = wk_error_set(WK_ELIMIT, "out of memory");
+				break;
+			}
+			heads = grown;
+		}
+		if (!(heads[n] = strdup(head))) {
+			rc = wk_error_set(WK_ELIMIT, "out of memory");
+			break;
+		}
+		n++;
 	}
-	rc = rc == SQLITE_DONE ? wk_buf_check(&b, "the parents of a change") : wk_store_fail(st, rc, "cannot read the record's history");
+	if (rc == SQLITE_DONE)
+		rc = found ? 0 : wk_error_set(WK_ENOTFOUND, "%s '%s' does not exist", entity, id);
+	else if (rc > 0)
+		rc = wk_store_fail(st, rc, "cannot read the record's history");
 	sqlite3_reset(s);
-	if (rc == 0 && b.len)
-		*out = wk_buf_detach(&b);
+	if (rc == 0 && n) {
+		qsort(heads, n, sizeof(heads[0]), cmp_str);
+		for (i = 0; i < n; i++) {
+			if (i)
+				wk_buf_putc(&b, ',');
+			wk_buf_puts(&b, heads[i]);
+		}
+		if ((rc = wk_buf_check(&b, "the parents of a change")) == 0)
+			*parents = wk_buf_detach(&b);
+	}
+	for (i = 0; i < n; i++)
+		free(heads[i]);
+	free(heads);
 	wk_buf_free(&b);
+	if (rc < 0) {
+		free(*old);
+		*old = NULL;
+	}
 	return rc;
 }
 
@@ -375,13 +435,6 @@ int wk_entity_exists(wk_store *st, const char *entity, const char *id)
 	return rc;
 }
 
-static int same(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 /* A local write: over the value seen (the heads holding it), or over every head (resolve). */
 static int set_local(wk_store *st, const char *entity, const char *id, const char *field, const char *value,
                      int resolve)
@@ -390,10 +443,8 @@ static int set_local(wk_store *st, const char *entity, const char *id, const cha
 	int64_t hlc, seq;
 	int rc;
 
-	if ((rc = actor_ok(st)) < 0 || (rc = wk_entity_get(st, entity, id, field, &old)) < 0)
+	if ((rc = actor_ok(st)) < 0 || (rc = field_seen(st, entity, id, field, resolve, &old, &parents)) < 0)
 		return rc;
-	if ((rc = heads_seen(st, entity, id, field, old, resolve, &parents)) < 0)
-		goto out;
 	if (resolve ? !parents || !strchr(parents, ',') : same(old, value))
 		goto out; /* nothing changes; a resolution needs at least two heads */
 	if (parents) {

@@ -30,6 +30,13 @@ struct wk_store {
 		sqlite3_stmt *s;
 	} cache[STMT_CACHE];
 	int ncache, evict;
+	/*
+	 * The newest clock among the operations held, known only inside the
+	 * current write transaction (no other writer can add one then); the
+	 * transaction's end forgets it.
+	 */
+	int64_t clock;
+	int clock_known;
 };
 
 sqlite3 *wk_store_db(wk_store *st)
@@ -253,9 +260,49 @@ void wk_store_close(wk_store *st)
 	free(st);
 }
 
+/* Commit and rollback hooks: a transaction's end forgets what it knew of the clock. */
+static int txn_end(void *arg)
+{
+	((wk_store *)arg)->clock_known = 0;
+	return 0; /* let the commit go ahead */
+}
+
+static void txn_rollback(void *arg)
+{
+	txn_end(arg);
+}
+
+static int in_write_txn(wk_store *st)
+{
+	return sqlite3_txn_state(st->db, NULL) == SQLITE_TXN_WRITE;
+}
+
+int wk_store_clock(wk_store *st, int64_t *out)
+{
+	if (!st->clock_known || !in_write_txn(st))
+		return 0;
+	*out = st->clock;
+	return 1;
+}
+
+void wk_store_clock_seen(wk_store *st, int64_t hlc, int full)
+{
+	if (!in_write_txn(st))
+		return;
+	if (full) {
+		st->clock = hlc;
+		st->clock_known = 1;
+	} else if (st->clock_known && hlc > st->clock) {
+		st->clock = hlc;
+	}
+}
+
 static int configure(wk_store *st)
 {
 	int rc;
+
+	sqlite3_commit_hook(st->db, txn_end, st);
+	sqlite3_rollback_hook(st->db, txn_rollback, st);
 
 	sqlite3_busy_timeout(st->db, WK_STORE_BUSY_MS);
 	sqlite3_extended_result_codes(st->db, 1);

@@ -17,6 +17,7 @@
 #define WK_STORE_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 typedef struct wk_store wk_store;
 
@@ -64,6 +65,17 @@ int wk_store_prepare(wk_store *st, sqlite3_stmt **out, const char *sql);
  * sql is still stepping (the store hands out the same statement).
  */
 int wk_store_cached(wk_store *st, sqlite3_stmt **out, const char *sql);
+
+/*
+ * The newest hybrid logical clock among the operations held, kept while a
+ * write transaction is open (no other writer can add one until it ends):
+ * wk_store_clock() gives 1 and *out when known, 0 when it must be read from
+ * the store. wk_store_clock_seen() records a clock just written, or with
+ * full set the newest read from the store. A rolled-back savepoint may
+ * leave it ahead of the store, never behind.
+ */
+int wk_store_clock(wk_store *st, int64_t *out);
+void wk_store_clock_seen(wk_store *st, int64_t hlc, int full);
 
 /* Execute SQL with no results. */
 int wk_store_exec(wk_store *st, const char *sql, const char *doing);
