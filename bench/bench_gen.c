@@ -14,7 +14,8 @@
  *   bench_gen publish DIR URL
  *       put every changeset DIR's device sealed on the regional repository
  *       URL, one commit each on refs/heads/sites/<SITE>/<DEVICE> as a sync
- *       lays them out (wk_repo_append into a scratch mirror DIR/bench.git,
+ *       lays them out (wk_repo_append into a scratch mirror DIR/bench.git, in
+ *       batches of 1,000 commits written as one pack each, as a sync does,
  *       then one wk_repo_push), without DIR's sync bookkeeping: DIR is a
  *       device whose only purpose is to make a long history for another
  *       device to receive. (A `wicket sync` of many changesets at once costs
@@ -141,26 +142,39 @@ typedef struct {
 	wk_repo *repo;
 	const char *ref, *device;
 	size_t n;
+	int open; /* a batch of appends is open */
 } publisher;
+
+/* Commits per pack, as a sync writes them (one pack per batch, fsynced once). */
+#define PUBLISH_BATCH 1000
 
 static int append(const char *site, const char *device, long long seq, const unsigned char *env, size_t n,
                   void *arg)
 {
 	publisher *p = arg;
 	char msg[96], author[64], oid[41];
+	int rc;
 
 	if (strcmp(device, p->device) != 0)
 		return 0; /* received from another device: that device's to publish */
 	snprintf(msg, sizeof(msg), "%s/%s #%lld", site, device, seq);
 	snprintf(author, sizeof(author), "%s@%s", device, site);
-	p->n++;
-	return wk_repo_append(p->repo, p->ref, "envelope", env, n, msg, author, oid);
+	if (!p->open && (rc = wk_repo_batch_begin(p->repo, p->ref)) < 0)
+		return rc;
+	p->open = 1;
+	if ((rc = wk_repo_append(p->repo, p->ref, "envelope", env, n, msg, author, oid)) < 0)
+		return rc;
+	if (++p->n % PUBLISH_BATCH == 0) {
+		p->open = 0;
+		return wk_repo_batch_end(p->repo);
+	}
+	return 0;
 }
 
 static int publish(wk_store *st, const char *dir, const char *url)
 {
 	wk_remote_options o = WK_REMOTE_OPTIONS_INIT;
-	publisher p = { NULL, NULL, NULL, 0 };
+	publisher p = { NULL, NULL, NULL, 0, 0 };
 	char path[4200], ref[128], *site = NULL, *device = NULL;
 	int rc, accepted = 0;
 
@@ -172,11 +186,14 @@ static int publish(wk_store *st, const char *dir, const char *url)
 	p.ref = ref;
 	p.device = device;
 	o.url = url;
-	if ((rc = wk_ledger_each(st, append, &p)) < 0 || (rc = wk_repo_push(p.repo, &o, ref, &accepted)) < 0)
+	if ((rc = wk_ledger_each(st, append, &p)) < 0 || (p.open && (rc = wk_repo_batch_end(p.repo)) < 0) ||
+	    (rc = wk_repo_push(p.repo, &o, ref, &accepted)) < 0)
 		goto out;
 	if (!accepted)
 		rc = wk_error_set(WK_ECONFLICT, "the regional repository refused %s", ref);
 out:
+	if (p.repo)
+		wk_repo_batch_abort(p.repo); /* after a failure: nothing half-written reaches the ref */
 	wk_repo_free(p.repo);
 	free(site);
 	free(device);
