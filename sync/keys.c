@@ -8,6 +8,7 @@
  * before any key is derived or anything decrypted.
  */
 #include "keys.h"
+#include "durable.h"
 
 #include "error.h"
 #include "passphrase.h"
@@ -462,25 +463,6 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
-static int fsync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, ok;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	ok = fsync(fd);
-	close(fd);
-	return ok;
-}
-
 /* Write img to path: a 0600 temporary file beside it, fsync, into place, fsync the directory. */
 static int write_atomic(const char *path, const unsigned char *img, size_t n, int overwrite)
 {
@@ -510,7 +492,7 @@ static int write_atomic(const char *path, const unsigned char *img, size_t n, in
 			                  strerror(errno));
 		goto out;
 	}
-	if (fsync_dir(path) != 0)
+	if (wk_fsync_parent(path) != 0)
 		rc = wk_error_set(WK_EIO, "cannot sync the directory of key file '%s': %s", path, strerror(errno));
 out:
 	unlink(tmp); /* after rename, tmp no longer exists: harmless */

@@ -2,6 +2,7 @@
  * region.c - the region's trust operations. See region.h.
  */
 #include "region.h"
+#include "durable.h"
 #include "catalogue.h"
 #include "entity.h"
 #include "error.h"
@@ -162,7 +163,7 @@ static int replica_create(wk_store *region, const char *dir, const char *site, c
 	char tmp[4300], sites[4200], *device = NULL, *person = NULL, *pdir = NULL;
 	const char *pol = getenv("WICKET_POLICY_DIR");
 	wk_store *st = NULL;
-	int rc, fd;
+	int rc;
 
 	snprintf(sites, sizeof(sites), "%s/.wicket/sites", dir);
 	if (mkdir(sites, 0700) != 0 && errno != EEXIST)
@@ -217,12 +218,9 @@ static int replica_create(wk_store *region, const char *dir, const char *site, c
 		                  "check the disk, then pull again", site, path, strerror(errno));
 		goto out;
 	}
-	if ((fd = open(sites, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) != 0)
-			rc = wk_error_set(errno == ENOSPC ? WK_ENOSPACE : WK_EIO, "cannot make the replica of site %s durable: "
-			                  "%s; check the disk and its free space, then pull again", site, strerror(errno));
-		close(fd);
-	}
+	if (wk_fsync_dir(sites) != 0)
+		rc = wk_error_set(errno == ENOSPC ? WK_ENOSPACE : WK_EIO, "cannot make the replica of site %s durable: "
+		                  "%s; check the disk and its free space, then pull again", site, strerror(errno));
 out:
 	if (rc < 0) {
 		wk_store_rollback(st);

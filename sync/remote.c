@@ -3,6 +3,7 @@
  * file that includes libgit2's headers: its codes are translated here.
  */
 #include "remote.h"
+#include "durable.h"
 #include "error.h"
 
 #include <dirent.h>
@@ -141,6 +142,34 @@ static int git_fail_at(const char *path, int code, const char *doing)
 		return wk_error_set(code, "%s: %s", doing, detail);
 	code = disk_message(fault, 0, path ? path : "?", doing, detail, msg, sizeof(msg));
 	return wk_error_set(code, "%s", msg);
+}
+
+/*
+ * The folders above a ref that a push or commit may have just made: libgit2
+ * fsyncs the folder holding the ref, not the ones it created above it (the
+ * first ref of a site makes refs/heads/sites/<SITE>/), so their entries are
+ * made durable here, up to and including <repo>/refs.
+ */
+static int sync_ref_folders(const char *repo, const char *ref, int regional)
+{
+	char dir[4400], *slash;
+	size_t top;
+
+	if (snprintf(dir, sizeof(dir), "%s/%s", repo, ref) >= (int)sizeof(dir))
+		return wk_error_set(WK_ELIMIT, "the path of %s in '%s' is too long", ref, repo);
+	top = strlen(repo) + strlen("/refs");
+	while ((slash = strrchr(dir, '/')) && (size_t)(slash - dir) >= top) {
+		*slash = '\0';
+		if (wk_fsync_dir(dir) != 0) {
+			int err = errno;
+			char text[2400], doing[600];
+			snprintf(doing, sizeof(doing), "cannot make the update of %s durable", ref);
+			return wk_error_set(disk_message(err == ENOSPC ? 'f' : err == EROFS || err == EACCES || err == EPERM ?
+			                                 'r' : 'i', regional, repo, doing, strerror(err), text, sizeof(text)),
+			                    "%s", text);
+		}
+	}
+	return 0;
 }
 
 static void batch_free(wk_repo *r);
@@ -534,6 +563,8 @@ int wk_repo_batch_end(wk_repo *r)
 		            git_reference_create_matching(&out, r->repo, r->batch_ref, &r->batch_tip, 1, &r->batch_start, "wicket") :
 		            git_reference_create(&out, r->repo, r->batch_ref, &r->batch_tip, 0, "wicket")) < 0) {
 			rc = git_fail_at(r->path, WK_EIO, "cannot set a ref of the local mirror");
+		} else {
+			rc = sync_ref_folders(r->path, r->batch_ref, 0);
 		}
 	}
 	git_reference_free(out);
@@ -1454,6 +1485,8 @@ int wk_repo_push(wk_repo *r, const wk_remote_options *o, const char *ref, int *a
 	else
 		note_write(note, o->url, ref);
 	rc = transfer(r, o, NULL, 0, ref, accepted);
+	if (rc == 0 && accepted && *accepted && (rc = sync_ref_folders(remote, ref, 1)) < 0)
+		*accepted = 0;
 	/*
 	 * A lock that appeared during a push that failed other than on the lock
 	 * itself is the push's own (its child has exited): nothing else can hold it.

@@ -18,6 +18,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "tarfile.h"
+#include "durable.h"
 #include "error.h"
 
 #include <errno.h>
@@ -894,29 +895,6 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* fsync the directory holding path, so the rename is durable. */
-static int sync_dir(const char *path)
-{
-	char dir[4096], *slash;
-	int fd, rc = 0;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		dir[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno_fail("cannot open the directory of", path, errno);
-	if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP)
-		rc = errno_fail("cannot sync the directory of", path, errno);
-	close(fd);
-	return rc;
-}
-
 int wk_tarfile_write_file(const char *path, const wk_tarfile_entry *e, size_t n, int gzip)
 {
 	static atomic_uint counter;
@@ -959,7 +937,7 @@ int wk_tarfile_write_file(const char *path, const wk_tarfile_entry *e, size_t n,
 		goto out;
 	}
 	made = 0;
-	rc = sync_dir(path);
+	rc = wk_fsync_parent(path) == 0 ? 0 : errno_fail("cannot sync the directory of", path, errno);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -8,7 +8,9 @@
 #   - every pack and pack index is fsynced before it is linked under its name,
 #     and its directory is fsynced after;
 #   - every ref is written to its lock file and the lock fsynced before the
-#     ref is linked, and its directory is fsynced after.
+#     ref is linked, and its directory is fsynced after, and so is every
+#     folder above a branch up to refs/ (a site's first push makes new
+#     folders, whose own names libgit2 does not make durable: wicket does).
 # libgit2 1.5 does none of this unless GIT_OPT_ENABLE_FSYNC_GITDIR is set: a
 # power cut could then leave a pushed changeset "delivered" on a USB disk
 # whose pack never reached it.
@@ -36,30 +38,39 @@ counted() { # LOG ARGS...: run wicket ARGS with every file change logged
 	rc=$?
 }
 
-# durable LOG REPO: the pack and ref rules above hold for every name made in
-# REPO; prints the names made, one line each, for the checks below.
+# durable LOG REPO: the rules above hold for every name made in REPO; prints
+# the names made, one line each, for the checks below. A name is "synced"
+# when the last thing its process did in that folder, before linking it, was
+# an fsync of a file (the temporary file or lock it links from: a write after
+# that fsync would be the last thing instead); the folder must be fsynced
+# after the last name made in it, and, for a branch (refs/heads/), every
+# folder above it up to REPO/refs (a first push makes
+# refs/heads/sites/<SITE>/). A mirror's remote-tracking refs (refs/remotes/)
+# only record what the regional repository holds: one lost in a power cut is
+# made again by the next fetch, and what was taken from it is in the store.
 durable() {
-	awk -v repo="$2/" '
-	index($4, repo) != 1 { next }
-	{ dir = $4; sub("/[^/]*$", "", dir) }
-	$3 == "fsync" { synced[$2, $4] = 1; lastfile[$2, dir] = $4; dirsync[$2, $4] = NR; next }
+	awk -v repo="$2" '
+	function parent(p) { sub("/[^/]*$", "", p); return p }
+	index($4, repo "/") != 1 { next }
+	{ dir = parent($4) }
+	$3 == "fsync" { last[$2, dir] = "fsync"; dirsync[$4] = NR; next }
 	$3 == "link" || $3 == "rename" {
-		name = substr($4, length(repo) + 1)
-		if (name !~ /^(objects\/pack\/pack-[0-9a-f]+\.(pack|idx)|refs\/.*)$/) next
-		made[name] = 1
-		if (name ~ /^refs\//) {
-			if (!synced[$2, $4 ".lock"]) { print "NOT SYNCED " name; bad = 1 }
-		} else if (!(($2, dir) in lastfile)) {
-			print "NOT SYNCED " name; bad = 1
+		name = substr($4, length(repo) + 2)
+		if (name ~ /^(objects\/pack\/pack-[0-9a-f]+\.(pack|idx)|refs\/.*)$/) {
+			made[name] = NR
+			if (last[$2, dir] != "fsync") { print "NOT SYNCED " name; bad = 1 }
 		}
-		delete synced[$2, $4 ".lock"]
-		pending[$2, dir] = NR
-		pname[$2, dir] = name
-		next
 	}
+	{ last[$2, dir] = $3 }
 	END {
-		for (k in pending) if (!((k in dirsync) && dirsync[k] > pending[k])) { print "DIR NOT SYNCED " pname[k]; bad = 1 }
-		for (n in made) print "made " n
+		for (n in made) {
+			d = parent(repo "/" n)
+			if (!(dirsync[d] > made[n])) { print "FOLDER NOT SYNCED " n; bad = 1 }
+			if (n ~ /^refs\/heads\//)
+				for (d = parent(d); length(d) >= length(repo "/refs"); d = parent(d))
+					if (!(dirsync[d] > made[n])) { print "FOLDER ABOVE NOT SYNCED " n " (" d ")"; bad = 1 }
+			print "made " n
+		}
 		exit bad
 	}' "$1"
 }
@@ -83,4 +94,12 @@ check "the region's mirror fsyncs each pack and ref before naming it" test $? -e
 check "the pull brought the device's pack and ref" \
 	sh -c "grep -q '^made objects/pack/pack-.*\.pack' '$T/region.out' && grep -q 'refs/.*sites/LEI/d1' '$T/region.out'"
 cat "$T"/*.out | grep NOT || true
+
+# The checker itself: a log whose pack fsync is taken out, or whose folder
+# fsyncs above a new ref are taken out, must fail it.
+grep -Ev ' fsync .*/objects/pack/pack_git2_[0-9a-f]+$' "$T/sync.log" >"$T/nopack.log"
+refuses() { ! durable "$1" "$REPO" >/dev/null; }
+check "the checker refuses a pack that was not fsynced" refuses "$T/nopack.log"
+grep -Ev " fsync $REPO/refs/heads(/sites)?\$" "$T/sync.log" >"$T/nofolder.log"
+check "the checker refuses a new ref folder whose parent was not fsynced" refuses "$T/nofolder.log"
 finish
