@@ -33,7 +33,7 @@ make_device "$A" d1 "file://$REPO"
 counted() { # LOG ARGS...: run wicket ARGS with every file change logged
 	local log=$1
 	shift
-	LD_PRELOAD=$INJECTOR WK_FAULT_MODE=count WK_FAULT_LOG=$log ASAN_OPTIONS=verify_asan_link_order=0 \
+	LD_PRELOAD=$INJECTOR WK_FAULT_MODE=count WK_FAULT_LOG=$log ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		"$WICKET" "$@" >"$OUT" 2>"$ERR"
 	rc=$?
 }
