@@ -182,6 +182,13 @@ static int init_once(void)
 		if (git_libgit2_init() < 0)
 			return wk_error_set(WK_ERROR, "cannot start libgit2");
 		/*
+		 * Promise 1: a changeset's commit, and a pulled pack, are on the
+		 * disk before the ref that names them and before the store
+		 * records them. libgit2 1.5 writes without fsync by default.
+		 */
+		if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
+			return wk_error_set(WK_ERROR, "cannot make libgit2's writes durable");
+		/*
 		 * Memory stays flat however long the history (P4: 120,000
 		 * changesets in one pull). libgit2's defaults grow with it:
 		 * every commit and tree walked stays parsed in its object cache
@@ -190,13 +197,6 @@ static int init_once(void)
 		 * 8 GB, their pages the process's own once read. Each object is
 		 * read once here, and packs front to back.
 		 */
-		/*
-		 * Promise 1: a changeset's commit, and a pulled pack, are on the
-		 * disk before the ref that names them and before the store
-		 * records them. libgit2 1.5 writes without fsync by default.
-		 */
-		if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
-			return wk_error_set(WK_ERROR, "cannot make libgit2's writes durable");
 		if (git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0) < 0 ||
 		    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4 << 20)) < 0 ||
 		    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(16 << 20)) < 0)
