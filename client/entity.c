@@ -183,11 +183,11 @@ static int cmp_str(const void *a, const void *b)
  * What a local write of entity/id/field sees, in one read: the field's
  * value (*old, NULL when empty) and the parents of the write, the heads
  * holding that value, as sorted "<device>@<clock>" joined by ','; all heads
- * when all is set (a resolution). *parents NULL when none. The names are
- * checked before they reach the SQL.
+ * when all is set (a resolution), and how many (*nparents). *parents NULL
+ * when none. The names are checked before they reach the SQL.
  */
 static int field_seen(wk_store *st, const char *entity, const char *id, const char *field, int all,
-                      char **old, char **parents)
+                      char **old, char **parents, size_t *nparents)
 {
 	sqlite3_stmt *s = NULL;
 	char sql[320], **heads = NULL, **grown;
@@ -196,6 +196,7 @@ static int field_seen(wk_store *st, const char *entity, const char *id, const ch
 	int rc, found = 0;
 
 	*old = *parents = NULL;
+	*nparents = 0;
 	if ((rc = check_names(entity, field)) < 0)
 		return rc;
 	snprintf(sql, sizeof(sql),
@@ -244,8 +245,10 @@ static int field_seen(wk_store *st, const char *entity, const char *id, const ch
 				wk_buf_putc(&b, ',');
 			wk_buf_puts(&b, heads[i]);
 		}
-		if ((rc = wk_buf_check(&b, "the parents of a change")) == 0)
+		if ((rc = wk_buf_check(&b, "the parents of a change")) == 0) {
 			*parents = wk_buf_detach(&b);
+			*nparents = n;
+		}
 	}
 	for (i = 0; i < n; i++)
 		free(heads[i]);
@@ -440,25 +443,18 @@ static int set_local(wk_store *st, const char *entity, const char *id, const cha
                      int resolve)
 {
 	char *old = NULL, *parents = NULL;
+	size_t n;
 	int64_t hlc, seq;
 	int rc;
 
-	if ((rc = actor_ok(st)) < 0 || (rc = field_seen(st, entity, id, field, resolve, &old, &parents)) < 0)
+	if ((rc = actor_ok(st)) < 0 || (rc = field_seen(st, entity, id, field, resolve, &old, &parents, &n)) < 0)
 		return rc;
-	if (resolve ? !parents || !strchr(parents, ',') : same(old, value))
+	if (resolve ? n < 2 : same(old, value))
 		goto out; /* nothing changes; a resolution needs at least two heads */
-	if (parents) {
-		const char *p = parents, *dev;
-		size_t len;
-		int64_t h;
-		int n = 0;
-		while (wk_parents_next(&p, &dev, &len, &h) == 1)
-			n++;
-		if (n > WK_ENTITY_MAX_PARENTS) {
-			rc = wk_error_set(WK_ELIMIT, "%s %s: %s has %d concurrent values; a change can settle at most %d "
-			                  "at once: ask the region to resolve it", entity, id, field, n, WK_ENTITY_MAX_PARENTS);
-			goto out;
-		}
+	if (n > WK_ENTITY_MAX_PARENTS) {
+		rc = wk_error_set(WK_ELIMIT, "%s %s: %s has %zu concurrent values; a change can settle at most %d "
+		                  "at once: ask the region to resolve it", entity, id, field, n, WK_ENTITY_MAX_PARENTS);
+		goto out;
 	}
 	if ((rc = row_update(st, entity, id, field, value)) < 0 || (rc = hlc_next(st, &hlc)) < 0 ||
 	    (rc = record(st, hlc, wk_store_device(st), wk_store_person(st), entity, id, "set", field, old, value,
