@@ -1,10 +1,12 @@
 /*
- * remote.c - the regional repository through libgit2. See remote.h. The only
- * file that includes libgit2's headers: its codes are translated here.
+ * remote.c - the regional repository through libgit2. See remote.h. With
+ * packs.c, the only file that includes libgit2's headers: its codes are
+ * translated here.
  */
 #include "remote.h"
 #include "durable.h"
 #include "error.h"
+#include "packs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -979,39 +981,10 @@ static int set_refs(wk_repo *r, child_ctx *c, const fetch_ref *refs, size_t from
 	return 0;
 }
 
-/*
- * The copy's packs hold no deltas. Its blobs are sealed changesets, which
- * are random to a delta search, and that search (with zlib) was a third of a
- * large pull's time. libgit2 1.5 has no switch for it, but leaves out of the
- * search every object bigger than its big-file threshold, which it reads from
- * the configuration key pack.deltaCacheSize (sic; core.bigFileThreshold is
- * git's name for it, set too in case a later libgit2 reads that). So SRC is
- * given a configuration of its own setting both to 1 byte, from a file in
- * the mirror rewritten each time. Nothing else reads that configuration.
- * Should that fail, the copy makes deltas as before: only slower.
- */
-static void no_deltas(wk_repo *r, git_repository *src)
+/* The configuration file that turns the delta search off (wk_packs_no_deltas), kept in the mirror. */
+static void no_deltas_file(const wk_repo *r, char *out, size_t size)
 {
-	static const char text[] = "# wicket: the file:// copy makes no deltas (sync/remote.c)\n"
-	                           "[pack]\n\tdeltaCacheSize = 1\n[core]\n\tbigFileThreshold = 1\n";
-	char path[4200], tmp[4300];
-	git_config *cfg = NULL;
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "%swicket-copy.config", git_repository_path(r->repo));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (!(f = fopen(tmp, "w")))
-		return;
-	ok = fputs(text, f) >= 0;
-	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return;
-	}
-	if (git_config_new(&cfg) == 0 && git_config_add_file_ondisk(cfg, path, GIT_CONFIG_LEVEL_APP, src, 1) == 0)
-		git_repository_set_config(src, cfg);
-	git_config_free(cfg);
-	git_error_clear();
+	snprintf(out, size, "%swicket-copy.config", git_repository_path(r->repo));
 }
 
 /*
@@ -1024,6 +997,7 @@ static void no_deltas(wk_repo *r, git_repository *src)
 static int copy_local(wk_repo *r, const char *path, const fetch_ref *refs, size_t n, const git_remote_callbacks *cb)
 {
 	size_t budget = fetch_budget();
+	char config[4300];
 	git_repository *src = NULL;
 	git_odb *odb = NULL, *srcodb = NULL;
 	git_packbuilder *pb = NULL;
@@ -1034,7 +1008,8 @@ static int copy_local(wk_repo *r, const char *path, const fetch_ref *refs, size_
 	if ((rc = git_repository_open_bare(&src, path)) < 0 || (rc = git_repository_odb(&srcodb, src)) < 0 ||
 	    (rc = git_repository_odb(&odb, r->repo)) < 0)
 		goto out;
-	no_deltas(r, src);
+	no_deltas_file(r, config, sizeof(config));
+	wk_packs_no_deltas(src, config); /* the copy's packs hold no deltas, as the mirror's own */
 	for (i = 0; i < n; i++) {
 		git_oid have, id;
 
@@ -1044,7 +1019,7 @@ static int copy_local(wk_repo *r, const char *path, const fetch_ref *refs, size_
 		    (rc = git_revwalk_hide(w, &have)) < 0)
 			goto out;
 		while ((rc = git_revwalk_next(&id, w)) == 0) {
-			/* Should deltas be searched for after all (no_deltas), every core searches. */
+			/* Should deltas be searched for after all (wk_packs_no_deltas), every core searches. */
 			if (!pb && ((rc = git_packbuilder_new(&pb, src)) < 0 || (git_packbuilder_set_threads(pb, 0), 0)))
 				goto out;
 			if ((rc = git_packbuilder_insert_commit(pb, &id)) < 0)
@@ -1467,6 +1442,40 @@ static void clear_regional_lock(wk_repo *r, const wk_remote_options *o, const ch
 		         "older than the stall limit: the transfer that made it was abandoned");
 }
 
+/*
+ * Merge the smallest packs of the repository at gitdir (packs.h). A failure
+ * loses nothing and stops nothing: it becomes the warning, when there is
+ * none yet. 1 when packs were merged.
+ */
+static int merge_packs(wk_repo *r, const char *gitdir, const char *what)
+{
+	wk_packs_result res;
+	char config[4300];
+
+	no_deltas_file(r, config, sizeof(config));
+	if (wk_packs_merge(gitdir, config, fetch_budget(), &res) < 0) {
+		if (!r->warning[0])
+			snprintf(r->warning, sizeof(r->warning), "the packs of %s could not be merged (nothing was lost; the "
+			         "next sync tries again): %s", what, wk_error_msg());
+		return 0;
+	}
+	return res.merged > 0;
+}
+
+int wk_repo_tidy(wk_repo *r)
+{
+	git_repository *fresh = NULL;
+
+	if (r->batch || !merge_packs(r, r->path, "the local mirror"))
+		return 0;
+	/* The handle still lists the packs just deleted: a new one lists the merged pack instead. */
+	if (git_repository_open_bare(&fresh, r->path) < 0)
+		return git_fail_at(r->path, WK_EIO, "cannot open the local mirror again after merging its packs");
+	git_repository_free(r->repo);
+	r->repo = fresh;
+	return 0;
+}
+
 int wk_repo_push(wk_repo *r, const wk_remote_options *o, const char *ref, int *accepted)
 {
 	const char *remote = file_url_path(o->url);
@@ -1487,6 +1496,8 @@ int wk_repo_push(wk_repo *r, const wk_remote_options *o, const char *ref, int *a
 	rc = transfer(r, o, NULL, 0, ref, accepted);
 	if (rc == 0 && accepted && *accepted && (rc = sync_ref_folders(remote, ref, 1)) < 0)
 		*accepted = 0;
+	if (rc == 0 && accepted && *accepted)
+		merge_packs(r, remote, "the regional repository");
 	/*
 	 * A lock that appeared during a push that failed other than on the lock
 	 * itself is the push's own (its child has exited): nothing else can hold it.

@@ -84,14 +84,23 @@ int wk_repo_fetch(wk_repo *r, const wk_remote_options *o, const char *const *pre
  * first when an earlier push from this mirror left it (it holds one of this
  * mirror's commits of the ref, or the push note "wicket-push" kept in the
  * mirror says it appeared during a push that never finished), or when it is
- * older than the stall limit; wk_repo_warning() then names it.
+ * older than the stall limit; wk_repo_warning() then names it. After an
+ * accepted push to a file:// regional repository, its smallest packs are
+ * merged (packs.h); a failure there is a warning, not the push's.
  */
 int wk_repo_push(wk_repo *r, const wk_remote_options *o, const char *ref, int *accepted);
+
+/*
+ * Merge the mirror's smallest packs (packs.h), when no batch is open. A
+ * failure to merge loses nothing and becomes wk_repo_warning(); < 0 only
+ * when the mirror cannot be opened again afterwards.
+ */
+int wk_repo_tidy(wk_repo *r);
 
 /* 1 when the last fetch or push failed because the remote could not be reached (offline), else 0. */
 int wk_repo_unreachable(const wk_repo *r);
 
-/* A note for the user left by the handle (a stale lock removed), or "". Borrowed. */
+/* A note for the user left by the handle (a stale lock removed, packs not merged), or "". Borrowed. */
 const char *wk_repo_warning(const wk_repo *r);
 
 /*

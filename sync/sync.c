@@ -52,6 +52,15 @@ static void problem(wk_sync_report *rep, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Merge the mirror's smallest packs at the end of a sync; its failure is a warning, not the sync's. */
+static void tidy(wk_repo *repo, wk_sync_report *rep)
+{
+	if (wk_repo_tidy(repo) < 0)
+		problem(rep, "%s", wk_error_msg());
+	else if (wk_repo_warning(repo)[0])
+		problem(rep, "%s", wk_repo_warning(repo));
+}
+
 /*
  * A remote-tracking ref the remote moved backwards, or to another line of
  * history, is a rollback: put it back where it was seen and use nothing of it.
@@ -735,6 +744,8 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 	if (tip[0])
 		rc = seen_set(st, own_track, tip);
 out:
+	if (rc == 0 || rep->offline)
+		tidy(repo, rep);
 	free(site);
 	free(device);
 	return rc;
@@ -766,7 +777,9 @@ int wk_sync_region_pull(wk_store *region, const char *dir, wk_repo *repo, wk_led
 	if (a.failed < 0)
 		return wk_error_set(a.failed, "%s", a.failure);
 	/* Then every ref: those taken already have nothing new. */
-	return wk_repo_refs(repo, TRACK "sites/", take_ref, &a);
+	if ((rc = wk_repo_refs(repo, TRACK "sites/", take_ref, &a)) == 0)
+		tidy(repo, rep);
+	return rc;
 }
 
 /* Every key the trust file lists and has not revoked: the readers of the sealed trust file. */

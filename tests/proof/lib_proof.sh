@@ -105,6 +105,46 @@ whole_changesets() {
 	rm -f "$now.lines" "$now.before" "$now.after" "$now.counts-after"
 }
 
+# durable LOG REPO, of a run logged by the injector in count mode: every name
+# made in the git repository REPO (a pack, a pack index, a ref) was on the
+# disk before it was named (tests/proof/test_git_durable.sh). Prints the names
+# made, one line each, and what breaks the rules. A name is "synced"
+# when the last thing its process did in that folder, before linking it, was
+# an fsync of a file (the temporary file or lock it links from: a write after
+# that fsync would be the last thing instead); the folder must be fsynced
+# after the last name made in it, and, for a branch (refs/heads/), every
+# folder above it up to REPO/refs (a first push makes
+# refs/heads/sites/<SITE>/). A mirror's remote-tracking refs (refs/remotes/)
+# only record what the regional repository holds: one lost in a power cut is
+# made again by the next fetch, and what was taken from it is in the store.
+durable() {
+	awk -v repo="$2" '
+	function parent(p) { sub("/[^/]*$", "", p); return p }
+	index($4, repo "/") != 1 { next }
+	{ dir = parent($4) }
+	$3 == "fsync" { last[$2, dir] = "fsync"; dirsync[$4] = NR; next }
+	$3 == "link" || $3 == "rename" {
+		name = substr($4, length(repo) + 2)
+		if (name ~ /^(objects\/pack\/pack-[0-9a-f]+\.(pack|idx)|refs\/.*)$/) {
+			made[name] = NR
+			if (last[$2, dir] != "fsync") { print "NOT SYNCED " name; bad = 1 }
+		}
+		next # a link that fails (the name exists) is followed by a rename of the same file
+	}
+	{ last[$2, dir] = $3 }
+	END {
+		for (n in made) {
+			d = parent(repo "/" n)
+			if (!(dirsync[d] > made[n])) { print "FOLDER NOT SYNCED " n; bad = 1 }
+			if (n ~ /^refs\/heads\//)
+				for (d = parent(d); length(d) >= length(repo "/refs"); d = parent(d))
+					if (!(dirsync[d] > made[n])) { print "FOLDER ABOVE NOT SYNCED " n " (" d ")"; bad = 1 }
+			print "made " n
+		}
+		exit bad
+	}' "$1"
+}
+
 # ---- the scenario's places: an establishment's two devices and the region ---------------------
 #
 # The working tree a scenario runs in, always at the same path (stores hold the regional

@@ -19,9 +19,9 @@ set -u
 . "$(dirname "$0")/../cli/lib.sh" git-durable
 # shellcheck source=tests/sync/lib_sync.sh
 . "$(dirname "$0")/../sync/lib_sync.sh"
+# shellcheck source=tests/proof/lib_proof.sh
+. "$(dirname "$0")/lib_proof.sh"
 trap 'rm -rf "$T"' EXIT
-INJECTOR=$(dirname "$WICKET")/tests/proof/libfaultinject.so
-[ -f "$INJECTOR" ] || { echo "FAIL: no fault injector at $INJECTOR"; exit 1; }
 
 REPO=$T/regional.git
 A=$T/lei-1
@@ -36,43 +36,6 @@ counted() { # LOG ARGS...: run wicket ARGS with every file change logged
 	LD_PRELOAD=$INJECTOR WK_FAULT_MODE=count WK_FAULT_LOG=$log ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		"$WICKET" "$@" >"$OUT" 2>"$ERR"
 	rc=$?
-}
-
-# durable LOG REPO: the rules above hold for every name made in REPO; prints
-# the names made, one line each, for the checks below. A name is "synced"
-# when the last thing its process did in that folder, before linking it, was
-# an fsync of a file (the temporary file or lock it links from: a write after
-# that fsync would be the last thing instead); the folder must be fsynced
-# after the last name made in it, and, for a branch (refs/heads/), every
-# folder above it up to REPO/refs (a first push makes
-# refs/heads/sites/<SITE>/). A mirror's remote-tracking refs (refs/remotes/)
-# only record what the regional repository holds: one lost in a power cut is
-# made again by the next fetch, and what was taken from it is in the store.
-durable() {
-	awk -v repo="$2" '
-	function parent(p) { sub("/[^/]*$", "", p); return p }
-	index($4, repo "/") != 1 { next }
-	{ dir = parent($4) }
-	$3 == "fsync" { last[$2, dir] = "fsync"; dirsync[$4] = NR; next }
-	$3 == "link" || $3 == "rename" {
-		name = substr($4, length(repo) + 2)
-		if (name ~ /^(objects\/pack\/pack-[0-9a-f]+\.(pack|idx)|refs\/.*)$/) {
-			made[name] = NR
-			if (last[$2, dir] != "fsync") { print "NOT SYNCED " name; bad = 1 }
-		}
-	}
-	{ last[$2, dir] = $3 }
-	END {
-		for (n in made) {
-			d = parent(repo "/" n)
-			if (!(dirsync[d] > made[n])) { print "FOLDER NOT SYNCED " n; bad = 1 }
-			if (n ~ /^refs\/heads\//)
-				for (d = parent(d); length(d) >= length(repo "/refs"); d = parent(d))
-					if (!(dirsync[d] > made[n])) { print "FOLDER ABOVE NOT SYNCED " n " (" d ")"; bad = 1 }
-			print "made " n
-		}
-		exit bad
-	}' "$1"
 }
 
 "$WICKET" -C "$A" baseline set 2.4 --status in_progress --owner "OASys Lead" >/dev/null

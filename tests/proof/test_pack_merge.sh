@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# tests/proof/test_pack_merge.sh - the packs of a device's mirror and of a
+# file:// regional repository stay few, and merging them loses nothing
+# (sync/packs.h).
+#   - Thirty edits, each followed by a sync, would leave thirty more packs in
+#     each repository; merged, each holds at most log2(its objects) + 1.
+#     Both stay sound (git fsck), and the other device and the region receive
+#     every changeset.
+#   - A sync that merges writes the merged pack, fsyncs it and its folder,
+#     and only then deletes the packs it replaces, and fsyncs the folder
+#     again: in the mirror and in the regional repository.
+#   - Killed at any fsync, link, rename or unlink in either repository's
+#     pack folder during such a sync, or at the first of a run of writes,
+#     the next syncs and the region's pull succeed and every change is held
+#     exactly once.
+#   - A disk full during a merge is a warning, not a failed sync; nothing is
+#     deleted, and the next sync merges.
+#   - Packs of the fetch batch size or more are never merged.
+set -u
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/../cli/lib.sh" pack-merge
+# shellcheck source=tests/sync/lib_sync.sh
+. "$(dirname "$0")/../sync/lib_sync.sh"
+# shellcheck source=tests/proof/lib_proof.sh
+. "$(dirname "$0")/lib_proof.sh"
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+describe_build
+
+MIRROR=$A/.wicket/git
+npacks() { find "$1/objects/pack" -name 'pack-*.idx' | wc -l; }
+sound() { git --git-dir="$1" fsck --full --no-dangling >/dev/null 2>&1; }
+# The bound of a geometric progression of packs: floor(log2(objects)) + 1.
+bound() {
+	local n
+	n=$(git --git-dir="$1" count-objects -v | awk '$1 == "in-pack:" { print $2 }')
+	awk -v n="$n" 'BEGIN { b = 1; while (n >= 2) { n /= 2; b++ } print b }'
+}
+# two_small REPO: two more packs of 3 objects each (copies of objects it holds): the next merge takes them.
+two_small() {
+	local i
+	for i in 1 2; do
+		git --git-dir="$1" rev-list --objects --all | sed -n "$((i * 3 - 2)),$((i * 3))p" | cut -c1-40 |
+			git --git-dir="$1" pack-objects -q "$1/objects/pack/pack" >/dev/null
+	done
+}
+
+set_up || { echo "FAIL: the set-up failed"; exit 1; }
+before=$(git --git-dir="$REPO" rev-list --count refs/heads/sites/LEI/d1)
+warned=0
+for i in $(seq 1 30); do
+	"$WICKET" -C "$A" baseline set 2.4 --status in_progress --owner "Owner $i" >/dev/null &&
+		"$WICKET" -C "$A" sync >"$OUT" 2>"$ERR" || { echo "FAIL: edit and sync $i: $(cat "$ERR")"; exit 1; }
+	[ -s "$ERR" ] && warned=1 && cat "$ERR"
+done
+m=$(npacks "$MIRROR") mb=$(bound "$MIRROR") r=$(npacks "$REPO") rb=$(bound "$REPO")
+echo "after 30 edits and syncs: mirror $m packs (bound $mb), regional repository $r packs (bound $rb)"
+check "no sync warned" test "$warned" -eq 0
+check "the mirror holds at most log2(objects) + 1 packs" test "$m" -le "$mb"
+check "the regional repository holds at most log2(objects) + 1 packs" test "$r" -le "$rb"
+check "the bound is below the 30 packs the syncs made" test "$mb" -lt 30 -a "$rb" -lt 30
+check "the mirror is sound (git fsck)" sound "$MIRROR"
+check "the regional repository is sound (git fsck)" sound "$REPO"
+check "the regional repository holds the 30 new changesets" \
+	test "$(git --git-dir="$REPO" rev-list --count refs/heads/sites/LEI/d1)" -eq $((before + 30))
+run -C "$B" sync
+check "the other device receives them" grep -q "^synced: 30 changesets received" "$OUT"
+run -C "$R" region pull
+check "the region receives them" test "$rc" -eq 0
+check "the other device's mirror is sound" sound "$B/.wicket/git"
+check "the region's mirror is sound" sound "$R/.wicket/git"
+
+# A sync that merges in both repositories, logged.
+two_small "$MIRROR"
+two_small "$REPO"
+"$WICKET" -C "$A" baseline set 2.4 --status in_progress --owner "Owner merged" >/dev/null
+save merge
+m=$(npacks "$MIRROR") r=$(npacks "$REPO")
+inject count 0 "$T/merge.log" -C "$A" sync
+check "the merging sync succeeds" test "$rc" -eq 0
+check "it merged the mirror's packs" test "$(npacks "$MIRROR")" -lt "$m"
+check "it merged the regional repository's packs" test "$(npacks "$REPO")" -lt "$((r + 1))"
+# merged LOG DIR: the merged pack is named (synced, durable() checks it) and its folder fsynced
+# before the first pack is deleted; the folder is fsynced after the last deletion.
+merged() {
+	awk -v dir="$2/objects/pack" '
+	index($4, dir "/") != 1 && $4 != dir { next }
+	($3 == "link" || $3 == "rename") && $4 ~ /\/pack-[0-9a-f]+\.(idx|pack)$/ && !deleted { made = NR; synced = 0 }
+	$3 == "fsync" && $4 == dir { if (made) synced = NR; last_sync = NR }
+	$3 == "unlink" && $4 ~ /\/pack-[0-9a-f]+\.(idx|pack)$/ {
+		deleted++; last_del = NR
+		if (!made || synced < made) { print "DELETED BEFORE THE MERGED PACK WAS DURABLE: " $4; bad = 1 }
+	}
+	END {
+		if (!deleted) { print "NOTHING MERGED"; bad = 1 }
+		if (last_sync < last_del) { print "DELETIONS NOT MADE DURABLE"; bad = 1 }
+		exit bad
+	}' "$1"
+}
+for repo in "$MIRROR" "$REPO"; do
+	what=$( [ "$repo" = "$MIRROR" ] && echo "the mirror" || echo "the regional repository")
+	merged "$T/merge.log" "$repo" >"$T/merged.out"
+	check "$what: packs are deleted only after the merged pack and its folder are fsynced" test $? -eq 0
+	durable "$T/merge.log" "$repo" >"$T/durable.out"
+	check "$what: every pack made, the merged one too, is fsynced before it is named" test $? -eq 0
+	cat "$T/merged.out" "$T/durable.out" | grep -E "NOT|BEFORE|NOTHING" || true
+done
+# The checker refuses a log whose folder fsync between the merged pack and the deletions is taken out.
+awk -v dir="$MIRROR/objects/pack" '{ lines[NR] = $0 }
+	$3 == "unlink" && index($4, dir "/pack-") == 1 && !first { first = NR }
+	$3 == "fsync" && $4 == dir && !first { skip = NR }
+	END { for (i = 1; i <= NR; i++) if (i != skip) print lines[i] }' "$T/merge.log" >"$T/unsynced.log"
+refuses() { ! merged "$1" "$MIRROR" >/dev/null; }
+check "the checker refuses deletions before the merged pack's folder is fsynced" refuses "$T/unsynced.log"
+
+# Killed at each point in either pack folder during that sync: nothing is lost.
+FAULT_ONLY=/objects/pack/
+export FAULT_ONLY
+restore merge
+inject count 0 "$T/points.log" -C "$A" sync
+n=$(points "$T/points.log")
+echo "the merging sync makes $n file changes in the pack folders"
+check "the merging sync changes the pack folders" test "$n" -gt 4
+# Every point but a write that follows another write (the first write of a run stands for the rest).
+kills=$(awk '$1 ~ /^[0-9]+$/ { w = $3 ~ /^(p?write(64|v)?|fwrite)$/; if (!(w && prev)) print $1; prev = w }' "$T/points.log")
+bad=0
+for k in $kills; do
+	restore merge
+	inject kill "$k" "$T/kill.log" -C "$A" sync
+	problems=$(finish_sequence)
+	[ -z "$problems" ] && problems=$(exactly_once)
+	for repo in "$MIRROR" "$REPO"; do
+		sound "$repo" || problems="$problems $repo is not sound"
+	done
+	if [ -n "$problems" ]; then
+		echo "killed at point $k ($(grep '^fault' "$T/kill.log")): $problems"
+		bad=1
+	fi
+done
+unset FAULT_ONLY
+check "killed at any of $(echo "$kills" | wc -w) of those points, the next syncs succeed, and each change is held once" \
+	test "$bad" -eq 0
+
+# A full disk during the mirror's merge: a sync with nothing new merges only the mirror.
+restore merge
+"$WICKET" -C "$A" sync >/dev/null 2>&1
+two_small "$MIRROR"
+m=$(npacks "$MIRROR")
+FAULT_ONLY=$MIRROR/objects/pack/ inject enospc 1 "$T/full.log" -C "$A" sync
+check "a disk full while merging does not fail the sync" test "$rc" -eq 0
+check "it warns that the mirror's packs could not be merged, and that nothing was lost" \
+	grep -q "the packs of the local mirror could not be merged (nothing was lost" "$ERR"
+check "the warning says the disk is full" grep -qi "no space left" "$ERR"
+check "nothing was deleted" test "$(npacks "$MIRROR")" -eq "$m"
+check "the mirror is sound" sound "$MIRROR"
+run -C "$A" sync
+check "the next sync merges, without a warning" test "$rc" -eq 0 -a ! -s "$ERR" -a "$(npacks "$MIRROR")" -lt "$m"
+
+# Packs of the fetch batch size or more are never merged.
+two_small "$MIRROR"
+m=$(npacks "$MIRROR")
+WICKET_FETCH_BATCH_OBJECTS=3 "$WICKET" -C "$A" sync >"$OUT" 2>"$ERR"
+check "with a batch size of 3, two packs of 3 objects stay" test "$(npacks "$MIRROR")" -eq "$m"
+run -C "$A" sync
+check "with the default batch size they are merged" test "$(npacks "$MIRROR")" -lt "$m"
+finish

@@ -1,0 +1,114 @@
+/*
+ * Which packs are merged (wk_packs_plan): the smallest ones that break a
+ * progression where each pack holds at least twice the objects of those
+ * before it, and those the merged pack would then break it with; never a
+ * merge of more than cap objects; an empty pack weighs one. Then
+ * wk_packs_merge on a real repository made by git: the merged packs' objects
+ * are all still there, a pack with a .keep file and a pack of cap objects or
+ * more are left alone, and packs that already form the progression stay.
+ */
+#include "test.h"
+#include "error.h"
+#include "packs.h"
+
+#include <dirent.h>
+#include <git2.h>
+#include <unistd.h>
+
+#define PLAN(cap, ...) wk_packs_plan((const size_t[]){ __VA_ARGS__ }, sizeof((size_t[]){ __VA_ARGS__ }) / \
+                                     sizeof(size_t), cap)
+
+/* Run a shell command with $R the repository (or the folder above it, while making it). */
+static int sh(const char *cmd)
+{
+	return system(cmd) == 0;
+}
+
+/* How many packs dir/objects/pack holds. */
+static int packs(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/objects/pack", dir);
+	if (!(d = opendir(path)))
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += strlen(e->d_name) > 4 && strcmp(e->d_name + strlen(e->d_name) - 4, ".idx") == 0;
+	closedir(d);
+	return n;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/wk-test-packs.XXXXXX";
+	wk_packs_result res;
+
+	/* The plan. */
+	CHECK_EQ_INT(wk_packs_plan(NULL, 0, 100), 0);
+	CHECK_EQ_INT(PLAN(100, 5), 0);
+	CHECK_EQ_INT(PLAN(100, 1, 50), 0);         /* a progression already */
+	CHECK_EQ_INT(PLAN(100, 1, 2, 4, 8, 16), 0); /* each twice the one before: still one */
+	CHECK_EQ_INT(PLAN(100, 1, 1, 50), 2);      /* two equal small ones */
+	CHECK_EQ_INT(PLAN(100, 5, 6, 50), 2);      /* 5+6 = 11: 50 still at least twice that */
+	CHECK_EQ_INT(PLAN(100, 1, 1, 2, 50), 3);   /* 1+1 = 2 would break it with the 2: taken in */
+	CHECK_EQ_INT(PLAN(100, 3, 4, 12, 13), 4);  /* 3 and 4, then 12 (< 14), then 13 (< 38) */
+	CHECK_EQ_INT(PLAN(100, 0, 0, 50), 2);      /* empty packs weigh one */
+	CHECK_EQ_INT(PLAN(5, 3, 3), 0);            /* 6 objects: over the cap */
+	CHECK_EQ_INT(PLAN(6, 3, 3, 3), 2);         /* as many of the smallest as fit */
+	CHECK_EQ_INT(PLAN(100, 30, 30, 30, 30), 3);
+
+	/* A repository with one commit per pack: three packs of 3 objects, one of 6. */
+	if (!mkdtemp(dir))
+		return test_summary();
+	git_libgit2_init();
+	setenv("R", dir, 1);
+	CHECK(sh("git init -q --bare $R/r.git && git init -q $R/w && cd $R/w && git config user.name t && "
+	         "git config user.email t@t && for i in 1 2 3; do echo $i >f && git add f && git commit -qm $i && "
+	         "git push -q ../r.git HEAD:refs/heads/main && "
+	         "git rev-list --objects -1 --no-walk HEAD | cut -c1-40 | git --git-dir=../r.git pack-objects -q "
+	         "../r.git/objects/pack/pack >/dev/null; done && git --git-dir=../r.git prune-packed && "
+	         "test -z \"$(find ../r.git/objects -type f -path '*/objects/[0-9a-f][0-9a-f]/*')\" && "
+	         "git rev-list --objects --all | head -6 | cut -c1-40 | git --git-dir=../r.git pack-objects -q "
+	         "../r.git/objects/pack/pack >/dev/null"));
+	snprintf(dir + strlen(dir), 8, "/r.git");
+	setenv("R", dir, 1);
+	CHECK_EQ_INT(packs(dir), 4);
+
+	/* cap 6: the 6-object pack stays out; 3+3 fit, a third 3 would not. */
+	CHECK(wk_packs_merge(dir, NULL, 6, &res) == 0);
+	CHECK_EQ_INT(res.before, 4);
+	CHECK_EQ_INT(res.merged, 2);
+	CHECK_EQ_INT(res.objects, 6);
+	CHECK_EQ_INT(packs(dir), 3);
+	CHECK(sh("git --git-dir=$R fsck --full --no-dangling >/dev/null 2>&1 && "
+	         "git --git-dir=$R rev-list --objects --all | wc -l | grep -qx 9"));
+
+	/* A pack with a .keep file is left alone: the smallest (3 objects) kept, the two of 6 merge. */
+	CHECK(sh("k=$(ls -S $R/objects/pack/pack-*.idx | tail -1) && touch ${k%.idx}.keep"));
+	CHECK(wk_packs_merge(dir, NULL, 100, &res) == 0);
+	CHECK_EQ_INT(res.merged, 2);
+	CHECK(res.objects > 6 && res.objects <= 9); /* the two held 6 each, some of them the same */
+	CHECK_EQ_INT(packs(dir), 2);
+	CHECK(sh("k=$(ls $R/objects/pack/*.keep) && test -f \"${k%.keep}.pack\" && test -f \"${k%.keep}.idx\""));
+	CHECK(sh("git --git-dir=$R fsck --full --no-dangling >/dev/null 2>&1 && "
+	         "git --git-dir=$R rev-list --objects --all | wc -l | grep -qx 9"));
+
+	/* Without the .keep, 3 and 9 objects are a progression already: nothing changes. */
+	CHECK(sh("rm -f $R/objects/pack/*.keep"));
+	CHECK(wk_packs_merge(dir, NULL, 100, &res) == 0);
+	CHECK_EQ_INT(res.before, 2);
+	CHECK_EQ_INT(res.merged, 0);
+	CHECK_EQ_INT(packs(dir), 2);
+
+	dir[strlen(dir) - 6] = '\0';
+	setenv("R", dir, 1);
+	if (!test_failed)
+		sh("rm -rf $R");
+	else
+		fprintf(stderr, "kept for a look: %s\n", dir);
+	git_libgit2_shutdown();
+	return test_summary();
+}
