@@ -19,7 +19,8 @@
 #   --only    run only these parts (P1..P7, policy, envelope).
 #
 # For profiling one part at another size: P3_N, P3_ROUNDS (changes, rounds),
-# P4_SITES, P4_N, P4_ROUNDS (establishments, changesets each, rounds).
+# P4_SITES, P4_N, P4_ROUNDS (establishments, changesets each, rounds),
+# P6_SYNCS (edits, each followed by a sync, before P6's no-op sync).
 #
 # The machine may be shared and noisy: compare ratios, not absolute times
 # from different runs.
