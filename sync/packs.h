@@ -16,7 +16,10 @@
  * takes the duplicates in again), and two processes merging the same
  * repository at once (devices sharing a file:// regional repository) only
  * do the work twice: each deletes only packs whose every object it has
- * found in a pack it wrote.
+ * found in a pack it wrote. A device reading the repository meanwhile (a
+ * pull) that finds a pack gone skips it, and, not finding an object, lists
+ * the packs anew and finds the merged one (libgit2 does both, as git does;
+ * tests/proof/test_pack_merge.sh deletes a pack as a pull opens it).
  *
  * A pack of at least `cap` objects (a large fetch writes packs of that
  * size) is never merged, and a merge never makes a pack of more than `cap`

@@ -26,6 +26,14 @@
  *           stops at that instant
  *   eio     point N fails with EIO (and every later point, unless
  *   enospc  WK_FAULT_ONCE=1); enospc the same with ENOSPC
+ *   vanish  no points: the first open (across the process and its
+ *           children) of a git pack file (*.pack) whose path contains
+ *           WK_FAULT_ONLY deletes it and its index just before, as another
+ *           process merging the repository's packs at that instant would
+ *           (sync/packs.h); logged as "vanish 1 PID open PATH". The files
+ *           of the folder WK_FAULT_VANISH_FROM, if set, are moved into the
+ *           pack's folder first: the merged pack, written since the
+ *           program listed the packs.
  * WK_FAULT_AT    N, from 1 (kill, eio, enospc)
  * WK_FAULT_WHEN  before (default) or after: kill before the call is made, or
  *                right after it returned
@@ -44,10 +52,12 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +67,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum { M_OFF, M_COUNT, M_KILL, M_EIO, M_ENOSPC };
+enum { M_OFF, M_COUNT, M_KILL, M_EIO, M_ENOSPC, M_VANISH };
 
 static int mode = M_OFF;
 static long long fault_at;
@@ -95,6 +105,10 @@ REAL(link, int, const char *, const char *)
 REAL(linkat, int, int, const char *, int, const char *, int)
 REAL(unlink, int, const char *)
 REAL(unlinkat, int, int, const char *, int)
+REAL(open, int, const char *, int, ...)
+REAL(open64, int, const char *, int, ...)
+REAL(openat, int, int, const char *, int, ...)
+REAL(openat64, int, int, const char *, int, ...)
 
 __attribute__((constructor)) static void faultinject_init(void)
 {
@@ -110,14 +124,16 @@ __attribute__((constructor)) static void faultinject_init(void)
 		mode = M_EIO;
 	else if (strcmp(m, "enospc") == 0)
 		mode = M_ENOSPC;
+	else if (strcmp(m, "vanish") == 0)
+		mode = M_VANISH;
 	else {
-		static const char msg[] = "faultinject: WK_FAULT_MODE must be count, kill, eio or enospc\n";
+		static const char msg[] = "faultinject: WK_FAULT_MODE must be count, kill, eio, enospc or vanish\n";
 		(void)!get_write()(2, msg, sizeof(msg) - 1);
 		_exit(125);
 	}
 	if ((v = getenv("WK_FAULT_AT")) != NULL)
 		fault_at = atoll(v);
-	if (mode != M_COUNT && fault_at < 1) {
+	if (mode != M_COUNT && mode != M_VANISH && fault_at < 1) {
 		static const char msg[] = "faultinject: WK_FAULT_AT must be a point number from 1\n";
 		(void)!get_write()(2, msg, sizeof(msg) - 1);
 		_exit(125);
@@ -194,7 +210,7 @@ static int point(const char *call, int fd, const char *path, int dirs_too)
 	long long n;
 	int hit;
 
-	if (mode == M_OFF)
+	if (mode == M_OFF || mode == M_VANISH)
 		return 0;
 	if (path) {
 		snprintf(buf, sizeof(buf), "%s", path);
@@ -323,4 +339,91 @@ int unlink(const char *path)
 int unlinkat(int dir, const char *path, int flags)
 {
 	POINT("unlinkat", -1, path, 0, -1, get_unlinkat()(dir, path, flags));
+}
+
+/* vanish: move every file of WK_FAULT_VANISH_FROM into the folder of path (the merged pack arrives). */
+static void arrive(const char *path)
+{
+	const char *from = getenv("WK_FAULT_VANISH_FROM");
+	const char *slash = strrchr(path, '/');
+	char src[4096], dst[4096];
+	struct dirent *e;
+	DIR *d;
+
+	if (!from || !*from || !slash || !(d = opendir(from)))
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(src, sizeof(src), "%s/%s", from, e->d_name);
+		snprintf(dst, sizeof(dst), "%.*s/%s", (int)(slash - path), path, e->d_name);
+		get_rename()(src, dst);
+	}
+	closedir(d);
+}
+
+/* vanish: delete the pack at path, and its index, if this is the first pack opened. */
+static void vanish(const char *path)
+{
+	char idx[4096];
+	size_t len;
+
+	if (mode != M_VANISH || !path || (only && !strstr(path, only)) || (len = strlen(path)) < 5 ||
+	    len >= sizeof(idx) || strcmp(path + len - 5, ".pack") != 0)
+		return;
+	if (__atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST) != 1)
+		return;
+	arrive(path);
+	memcpy(idx, path, len - 4);
+	memcpy(idx + len - 4, "idx", 4);
+	get_unlink()(idx);
+	get_unlink()(path);
+	log_line("vanish ", 1, "open", path);
+}
+
+/* The mode argument of an open that creates a file; 0 otherwise. */
+#define OPEN_MODE(flags, m)                                   \
+	do {                                                  \
+		if ((flags) & (O_CREAT | O_TMPFILE)) {        \
+			va_list ap_;                          \
+			va_start(ap_, flags);                 \
+			m = va_arg(ap_, mode_t);              \
+			va_end(ap_);                          \
+		}                                             \
+	} while (0)
+
+int open(const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	OPEN_MODE(flags, m);
+	vanish(path);
+	return get_open()(path, flags, m);
+}
+
+int open64(const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	OPEN_MODE(flags, m);
+	vanish(path);
+	return get_open64()(path, flags, m);
+}
+
+int openat(int dir, const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	OPEN_MODE(flags, m);
+	vanish(path);
+	return get_openat()(dir, path, flags, m);
+}
+
+int openat64(int dir, const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	OPEN_MODE(flags, m);
+	vanish(path);
+	return get_openat64()(dir, path, flags, m);
 }

@@ -16,6 +16,8 @@
 #   - A disk full during a merge is a warning, not a failed sync; nothing is
 #     deleted, and the next sync merges.
 #   - Packs of the fetch batch size or more are never merged.
+#   - A pull from the regional repository that finds a pack gone (another
+#     device merged it away meanwhile) reads its objects from the merged pack.
 set -u
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh" pack-merge
@@ -162,4 +164,23 @@ WICKET_FETCH_BATCH_OBJECTS=3 "$WICKET" -C "$A" sync >"$OUT" 2>"$ERR"
 check "with a batch size of 3, two packs of 3 objects stay" test "$(npacks "$MIRROR")" -eq "$m"
 run -C "$A" sync
 check "with the default batch size they are merged" test "$(npacks "$MIRROR")" -lt "$m"
+
+# A pull that finds a pack gone: another device merged the regional repository's packs after
+# the pull listed them. git repack -a (without -d) makes the merged pack, which is set aside;
+# as the pull opens its first pack, the injector moves the merged pack in and deletes that one.
+"$WICKET" -C "$A" baseline set 2.4 --status in_progress --owner "Owner after the merges" >/dev/null
+"$WICKET" -C "$A" sync >/dev/null 2>&1
+ls "$REPO"/objects/pack/pack-*.idx | sort >"$T/packs-before"
+git --git-dir="$REPO" repack -aq
+mkdir -p "$T/merged-pack"
+for f in $(ls "$REPO"/objects/pack/pack-*.idx | sort | comm -13 "$T/packs-before" -); do
+	mv "$f" "${f%.idx}.pack" "$T/merged-pack/"
+done
+check "the merged pack is set aside" test "$(ls "$T/merged-pack" | wc -l)" -eq 2
+WK_FAULT_VANISH_FROM=$T/merged-pack FAULT_ONLY=$REPO/objects/pack/ inject vanish 0 "$T/vanish.log" -C "$R" region pull
+check "the injector deleted a pack as the pull opened it, the merged pack in its place" \
+	sh -c "grep -q '^vanish ' '$T/vanish.log' && test -z \"\$(ls '$T/merged-pack')\""
+check "the pull succeeds all the same, reading the merged pack" test "$rc" -eq 0
+check "it receives the new changeset" grep -q "^pulled: [1-9][0-9]* changesets\? received" "$OUT"
+check "the regional repository is sound" sound "$REPO"
 finish
