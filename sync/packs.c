@@ -206,7 +206,7 @@ static int git_failed(const char *gitdir, const char *doing)
 	return wk_error_set(code, "cannot merge the packs of '%s' (%s): %s", gitdir, doing, m);
 }
 
-int wk_packs_merge(const char *gitdir, const char *config, size_t cap, wk_packs_result *out)
+int wk_packs_merge(const char *gitdir, const char *config, size_t cap, size_t least, wk_packs_result *out)
 {
 	char dir[4300], merged[64];
 	git_repository *repo = NULL;
@@ -228,7 +228,7 @@ int wk_packs_merge(const char *gitdir, const char *config, size_t cap, wk_packs_
 	}
 	for (size_t i = 0; i < n; i++)
 		counts[i] = v[i].objects;
-	if ((k = wk_packs_plan(counts, n, cap)) < 2)
+	if (n < least || (k = wk_packs_plan(counts, n, cap)) < 2)
 		goto out;
 	git_error_clear();
 	if (git_repository_open_bare(&repo, gitdir) < 0) {

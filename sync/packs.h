@@ -23,8 +23,10 @@
  *
  * A pack of at least `cap` objects (a large fetch writes packs of that
  * size) is never merged, and a merge never makes a pack of more than `cap`
- * objects, so the memory and time of one merge are bounded. The number of
- * packs is then about log2(cap) plus one for every cap/2 objects.
+ * objects, so the memory and time of one merge are bounded. Nothing is
+ * merged until `least` packs may be: a merge costs a few fsyncs, which a
+ * USB disk makes slow, and a few more packs cost a lookup little. The
+ * number of packs is then under `least` plus one for every cap/2 objects.
  */
 #ifndef WK_PACKS_H
 #define WK_PACKS_H
@@ -48,12 +50,14 @@ typedef struct {
 
 /*
  * Merge the smallest packs of the bare repository at gitdir, as planned by
- * wk_packs_plan. config: a git configuration file to read while packing (it
- * turns the delta search off, see wk_packs_no_deltas), or NULL. On failure
- * the repository holds what it held (perhaps one more pack, or a temporary
- * file of libgit2's) and the error says what failed.
+ * wk_packs_plan, when at least `least` of its packs may be merged (fewer
+ * than cap objects, no .keep file). config: a git configuration file to
+ * read while packing (it turns the delta search off, see
+ * wk_packs_no_deltas), or NULL. On failure the repository holds what it
+ * held (perhaps one more pack, or a temporary file of libgit2's) and the
+ * error says what failed.
  */
-int wk_packs_merge(const char *gitdir, const char *config, size_t cap, wk_packs_result *out);
+int wk_packs_merge(const char *gitdir, const char *config, size_t cap, size_t least, wk_packs_result *out);
 
 /*
  * Make packs of repo without the delta search, from a configuration file

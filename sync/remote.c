@@ -259,8 +259,23 @@ static int older(const struct stat *st, const struct timespec *t)
 	return st->st_mtim.tv_sec < t->tv_sec || (st->st_mtim.tv_sec == t->tv_sec && st->st_mtim.tv_nsec < t->tv_nsec);
 }
 
-/* Remove the *.lock files in dir (and, when deep, its subfolders) last changed before t. */
-static void remove_locks(const char *dir, const struct timespec *t, int deep, int depth)
+/* A lock file of libgit2's: "*.lock". */
+static int is_lock(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 5 && strcmp(name + len - 5, ".lock") == 0;
+}
+
+/* A pack or index being written, by libgit2 ("pack_git2_*") or git ("tmp_pack_*", "tmp_idx_*"). */
+static int is_pack_temp(const char *name)
+{
+	return strncmp(name, "pack_git2_", 10) == 0 || strncmp(name, "tmp_pack_", 9) == 0 ||
+	       strncmp(name, "tmp_idx_", 8) == 0;
+}
+
+/* Remove the files in dir (and, when deep, its subfolders) named as is() says, last changed before t. */
+static void remove_stale(const char *dir, const struct timespec *t, int (*is)(const char *), int deep, int depth)
 {
 	DIR *d;
 	struct dirent *e;
@@ -270,14 +285,12 @@ static void remove_locks(const char *dir, const struct timespec *t, int deep, in
 	if (depth > 16 || !(d = opendir(dir)))
 		return;
 	while ((e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-
 		if (e->d_name[0] == '.' || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path) ||
 		    lstat(path, &st) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode) && deep)
-			remove_locks(path, t, deep, depth + 1);
-		else if (S_ISREG(st.st_mode) && len > 5 && strcmp(e->d_name + len - 5, ".lock") == 0 && older(&st, t))
+			remove_stale(path, t, is, deep, depth + 1);
+		else if (S_ISREG(st.st_mode) && is(e->d_name) && older(&st, t))
 			unlink(path); /* if this fails, the write that needs it says which file and what to do */
 	}
 	closedir(d);
@@ -309,9 +322,12 @@ int wk_repo_open(wk_repo **out, const char *path)
 	 * clean up, and would block every later sync. The mirror is wicket's own
 	 * (.wicket/git): no other program is expected to write it.
 	 */
-	remove_locks(path, &since, 0, 0);
+	remove_stale(path, &since, is_lock, 0, 0);
 	snprintf(refs, sizeof(refs), "%s/refs", path);
-	remove_locks(refs, &since, 1, 0);
+	remove_stale(refs, &since, is_lock, 1, 0);
+	/* So is a pack or index that a killed command was writing: it would stay for ever. */
+	snprintf(refs, sizeof(refs), "%s/objects/pack", path);
+	remove_stale(refs, &since, is_pack_temp, 0, 0);
 	if (git_repository_open_bare(&r->repo, path) < 0 && git_repository_init(&r->repo, path, 1) < 0) {
 		rc = git_fail_at(r->path, WK_EIO, "cannot open the local mirror of the regional repository");
 		wk_repo_free(r);
@@ -1442,6 +1458,9 @@ static void clear_regional_lock(wk_repo *r, const wk_remote_options *o, const ch
 		         "older than the stall limit: the transfer that made it was abandoned");
 }
 
+/* Packs are merged once this many may be (packs.h): every 8 to 16 syncs that send something. */
+#define MERGE_LEAST 16
+
 /*
  * Merge the smallest packs of the repository at gitdir (packs.h). A failure
  * loses nothing and stops nothing: it becomes the warning, when there is
@@ -1453,7 +1472,7 @@ static int merge_packs(wk_repo *r, const char *gitdir, const char *what)
 	char config[4300];
 
 	no_deltas_file(r, config, sizeof(config));
-	if (wk_packs_merge(gitdir, config, fetch_budget(), &res) < 0) {
+	if (wk_packs_merge(gitdir, config, fetch_budget(), MERGE_LEAST, &res) < 0) {
 		if (!r->warning[0])
 			snprintf(r->warning, sizeof(r->warning), "the packs of %s could not be merged (nothing was lost; the "
 			         "next sync tries again): %s", what, wk_error_msg());

@@ -60,7 +60,8 @@ int wk_repo_create_regional(const char *path);
  * beside the mirror until it is freed, so that one wicket command at a time
  * uses the mirror (another one waiting up to 10 s, then WK_ELOCKED); holding
  * it, the libgit2 lock files ("*.lock" in the mirror's top folder and refs/)
- * left by a command that was killed or failed are removed.
+ * and the packs being written (objects/pack/pack_git2_*) left by a command
+ * that was killed or failed are removed.
  */
 int wk_repo_open(wk_repo **out, const char *path);
 void wk_repo_free(wk_repo *r);

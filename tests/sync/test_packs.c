@@ -4,8 +4,9 @@
  * before it, and those the merged pack would then break it with; never a
  * merge of more than cap objects; an empty pack weighs one. Then
  * wk_packs_merge on a real repository made by git: the merged packs' objects
- * are all still there, a pack with a .keep file and a pack of cap objects or
- * more are left alone, and packs that already form the progression stay.
+ * are all still there, nothing is merged until enough packs may be, a pack
+ * with a .keep file and a pack of cap objects or more are left alone, and
+ * packs that already form the progression stay.
  */
 #include "test.h"
 #include "error.h"
@@ -77,8 +78,13 @@ int main(void)
 	setenv("R", dir, 1);
 	CHECK_EQ_INT(packs(dir), 4);
 
+	/* Three packs may be merged (under a cap of 6): not when 4 are wanted. */
+	CHECK(wk_packs_merge(dir, NULL, 6, 4, &res) == 0);
+	CHECK_EQ_INT(res.merged, 0);
+	CHECK_EQ_INT(packs(dir), 4);
+
 	/* cap 6: the 6-object pack stays out; 3+3 fit, a third 3 would not. */
-	CHECK(wk_packs_merge(dir, NULL, 6, &res) == 0);
+	CHECK(wk_packs_merge(dir, NULL, 6, 2, &res) == 0);
 	CHECK_EQ_INT(res.before, 4);
 	CHECK_EQ_INT(res.merged, 2);
 	CHECK_EQ_INT(res.objects, 6);
@@ -88,7 +94,7 @@ int main(void)
 
 	/* A pack with a .keep file is left alone: the smallest (3 objects) kept, the two of 6 merge. */
 	CHECK(sh("k=$(ls -S $R/objects/pack/pack-*.idx | tail -1) && touch ${k%.idx}.keep"));
-	CHECK(wk_packs_merge(dir, NULL, 100, &res) == 0);
+	CHECK(wk_packs_merge(dir, NULL, 100, 2, &res) == 0);
 	CHECK_EQ_INT(res.merged, 2);
 	CHECK(res.objects > 6 && res.objects <= 9); /* the two held 6 each, some of them the same */
 	CHECK_EQ_INT(packs(dir), 2);
@@ -98,7 +104,7 @@ int main(void)
 
 	/* Without the .keep, 3 and 9 objects are a progression already: nothing changes. */
 	CHECK(sh("rm -f $R/objects/pack/*.keep"));
-	CHECK(wk_packs_merge(dir, NULL, 100, &res) == 0);
+	CHECK(wk_packs_merge(dir, NULL, 100, 2, &res) == 0);
 	CHECK_EQ_INT(res.before, 2);
 	CHECK_EQ_INT(res.merged, 0);
 	CHECK_EQ_INT(packs(dir), 2);
