@@ -1025,7 +1025,7 @@ static int copy_local(wk_repo *r, const char *path, const fetch_ref *refs, size_
 	    (rc = git_repository_odb(&odb, r->repo)) < 0)
 		goto out;
 	no_deltas_file(r, config, sizeof(config));
-	wk_packs_no_deltas(src, config); /* the copy's packs hold no deltas, as the mirror's own */
+	wk_packs_no_deltas(src, config); /* the copy's packs hold no deltas: packs.c says why */
 	for (i = 0; i < n; i++) {
 		git_oid have, id;
 
