@@ -44,6 +44,17 @@ size_t wk_packs_plan(const size_t *objects, size_t n, size_t cap)
 	/* At most cap objects in one merge: the smallest packs, as many as fit. */
 	for (k = 0, total = 0; k < split && total + weight(objects[k]) <= cap; k++)
 		total += weight(objects[k]);
+	/*
+	 * Cut short by cap, the largest pack taken may dwarf the others: it
+	 * would be rewritten for a small gain, at every sync. It is left out
+	 * while it is at least twice the others together (a progression
+	 * already), so that each object rewritten comes with at least half as
+	 * many new ones.
+	 */
+	while (k >= 2 && weight(objects[k - 1]) >= 2 * (total - weight(objects[k - 1]))) {
+		total -= weight(objects[k - 1]);
+		k--;
+	}
 	return k >= 2 ? k : 0;
 }
 
@@ -86,10 +97,13 @@ static int by_objects(const void *a, const void *b)
 
 /*
  * The packs in dir that may be merged: those with an index and a pack file,
- * no .keep file (git's mark for a pack to leave alone) and fewer than cap
- * objects, in ascending order of objects. *all: every pack index found.
+ * no .keep file (git's mark for a pack to leave alone) and less than half
+ * of cap objects (two bigger ones could never be merged under cap: were
+ * they counted, a repository holding many would merge at every sync), in
+ * ascending order of objects. *all: every pack index found. *mode: the
+ * permissions of one of their pack files.
  */
-static int list_packs(const char *dir, size_t cap, pack **out, size_t *n, size_t *all)
+static int list_packs(const char *dir, size_t cap, pack **out, size_t *n, size_t *all, unsigned *mode)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -115,8 +129,10 @@ static int list_packs(const char *dir, size_t cap, pack **out, size_t *n, size_t
 		snprintf(path, sizeof(path), "%s/%.*s.pack", dir, (int)(len - 4), e->d_name);
 		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
+		if (!*n)
+			*mode = (unsigned)st.st_mode & 0777;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (idx_objects(path, &objects) < 0 || objects >= cap)
+		if (idx_objects(path, &objects) < 0 || objects >= cap / 2 + cap % 2)
 			continue;
 		if (*n == have) {
 			pack *bigger = realloc(v, (have ? have * 2 : 16) * sizeof(*v));
@@ -149,19 +165,29 @@ static int one_pack(git_odb **out, const char *dir, const char *name)
 	if (git_odb_backend_one_pack(&be, path) < 0)
 		return -1;
 	if (git_odb_new(out) < 0 || git_odb_add_backend(*out, be, 1) < 0) {
-		if (*out)
-			git_odb_free(*out);
-		else
-			be->free(be);
+		be->free(be); /* the odb owns a backend only once it is added */
+		git_odb_free(*out);
 		*out = NULL;
 		return -1;
 	}
 	return 0;
 }
 
+typedef struct {
+	git_packbuilder *pb;
+	git_oid first;
+	int any;
+} inserting;
+
 static int insert(const git_oid *id, void *payload)
 {
-	return git_packbuilder_insert(payload, id, NULL);
+	inserting *in = payload;
+
+	if (!in->any) {
+		in->first = *id;
+		in->any = 1;
+	}
+	return git_packbuilder_insert(in->pb, id, NULL);
 }
 
 typedef struct {
@@ -208,19 +234,21 @@ static int git_failed(const char *gitdir, const char *doing)
 
 int wk_packs_merge(const char *gitdir, const char *config, size_t cap, size_t least, wk_packs_result *out)
 {
-	char dir[4300], merged[64];
+	char dir[4300], merged[64], path[4400];
 	git_repository *repo = NULL;
 	git_packbuilder *pb = NULL;
 	git_odb *odb = NULL;
 	pack *v = NULL;
 	size_t n, k, *counts = NULL;
 	check c = { NULL, 0 };
+	unsigned mode = 0444;
+	struct stat st;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (snprintf(dir, sizeof(dir), "%s/objects/pack", gitdir) >= (int)sizeof(dir))
 		return wk_error_set(WK_ELIMIT, "the path '%s' is too long", gitdir);
-	if ((rc = list_packs(dir, cap, &v, &n, &out->before)) < 0)
+	if ((rc = list_packs(dir, cap, &v, &n, &out->before, &mode)) < 0)
 		return rc;
 	if (!(counts = calloc(n ? n : 1, sizeof(*counts)))) {
 		free(v);
@@ -243,14 +271,26 @@ int wk_packs_merge(const char *gitdir, const char *config, size_t cap, size_t le
 	}
 	git_packbuilder_set_threads(pb, 1);
 	for (size_t i = 0; i < k; i++) {
-		if (one_pack(&odb, dir, v[i].name) < 0 || git_odb_foreach(odb, insert, pb) < 0) {
+		inserting in = { pb, { { 0 } }, 0 };
+		size_t len;
+		git_object_t type;
+
+		if (one_pack(&odb, dir, v[i].name) < 0 || git_odb_foreach(odb, insert, &in) < 0) {
 			rc = git_failed(gitdir, "reading a pack");
+			goto out;
+		}
+		/* Reading from the pack checks it against its index: a damaged one is left for git to repair. */
+		if (in.any && git_odb_read_header(&len, &type, odb, &in.first) < 0) {
+			rc = wk_error_set(WK_ECORRUPT, "cannot merge the packs of '%s': %s.pack does not match its index (%s); "
+			                  "nothing was merged ('git index-pack' may repair it)", gitdir, v[i].name,
+			                  git_error_last() && git_error_last()->message ? git_error_last()->message : "?");
 			goto out;
 		}
 		git_odb_free(odb);
 		odb = NULL;
 	}
-	if (git_packbuilder_write(pb, dir, 0, NULL, NULL) < 0) {
+	/* As readable by others as the packs it replaces (0444 less the umask otherwise). */
+	if (git_packbuilder_write(pb, dir, mode, NULL, NULL) < 0) {
 		rc = git_failed(gitdir, "writing the merged pack");
 		goto out;
 	}
@@ -258,7 +298,12 @@ int wk_packs_merge(const char *gitdir, const char *config, size_t cap, size_t le
 	out->objects = git_packbuilder_object_count(pb);
 	/* Every object of the packs to delete must be in the one written (fsynced by libgit2) before any goes. */
 	if (one_pack(&c.merged, dir, merged) < 0) {
-		rc = git_failed(gitdir, "reading the merged pack");
+		snprintf(path, sizeof(path), "%s/%s.idx", dir, merged);
+		if (lstat(path, &st) != 0 && errno == ENOENT)
+			rc = wk_error_set(WK_ECONFLICT, "the packs of '%s' were merged by another command at the same time; "
+			                  "nothing was deleted here", gitdir);
+		else
+			rc = git_failed(gitdir, "reading the merged pack");
 		goto out;
 	}
 	for (size_t i = 0; i < k; i++) {

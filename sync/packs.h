@@ -21,12 +21,15 @@
  * the packs anew and finds the merged one (libgit2 does both, as git does;
  * tests/proof/test_pack_merge.sh deletes a pack as a pull opens it).
  *
- * A pack of at least `cap` objects (a large fetch writes packs of that
- * size) is never merged, and a merge never makes a pack of more than `cap`
- * objects, so the memory and time of one merge are bounded. Nothing is
+ * A pack of half of `cap` objects or more (a large fetch writes packs of
+ * `cap`) is never merged, a merge never makes a pack of more than `cap`
+ * objects, and a pack at least twice the others of a merge together is
+ * left out of it: the memory and time of one merge are bounded, and each
+ * object rewritten comes with at least half as many new ones. Nothing is
  * merged until `least` packs may be: a merge costs a few fsyncs, which a
  * USB disk makes slow, and a few more packs cost a lookup little. The
- * number of packs is then under `least` plus one for every cap/2 objects.
+ * number of packs is then under `least` plus the length of a progression
+ * (at most log2(cap)) plus one for every cap/2 objects.
  */
 #ifndef WK_PACKS_H
 #define WK_PACKS_H
@@ -37,8 +40,8 @@ struct git_repository;
 
 /*
  * How many of the packs, with these object counts in ascending order, to
- * merge: 0, or at least 2 (the smallest that many). Packs of cap objects or
- * more must not be among them; the merge's total stays at most cap.
+ * merge: 0, or at least 2 (the smallest that many). The merge's total stays
+ * at most cap, and its largest pack is less than twice the others together.
  */
 size_t wk_packs_plan(const size_t *objects, size_t n, size_t cap);
 
@@ -51,7 +54,7 @@ typedef struct {
 /*
  * Merge the smallest packs of the bare repository at gitdir, as planned by
  * wk_packs_plan, when at least `least` of its packs may be merged (fewer
- * than cap objects, no .keep file). config: a git configuration file to
+ * than cap/2 objects, no .keep file). config: a git configuration file to
  * read while packing (it turns the delta search off, see
  * wk_packs_no_deltas), or NULL. On failure the repository holds what it
  * held (perhaps one more pack, or a temporary file of libgit2's) and the

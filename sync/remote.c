@@ -260,22 +260,44 @@ static int older(const struct stat *st, const struct timespec *t)
 }
 
 /* A lock file of libgit2's: "*.lock". */
-static int is_lock(const char *name)
+static int is_lock(const char *dir, const char *name)
 {
 	size_t len = strlen(name);
 
+	(void)dir;
 	return len > 5 && strcmp(name + len - 5, ".lock") == 0;
 }
 
-/* A pack or index being written, by libgit2 ("pack_git2_*") or git ("tmp_pack_*", "tmp_idx_*"). */
-static int is_pack_temp(const char *name)
+/*
+ * What a command killed while writing or merging packs leaves in dir: a pack
+ * or index being written, by libgit2 ("pack_git2_*") or git ("tmp_pack_*",
+ * "tmp_idx_*"), or half a pack (libgit2 names the index before the pack; a
+ * merge deletes the index before the pack): an index without its pack is
+ * not read, and a pack without its index cannot be.
+ */
+static int is_pack_leftover(const char *dir, const char *name)
 {
-	return strncmp(name, "pack_git2_", 10) == 0 || strncmp(name, "tmp_pack_", 9) == 0 ||
-	       strncmp(name, "tmp_idx_", 8) == 0;
+	size_t len = strlen(name);
+	char other[4400];
+	struct stat st;
+
+	if (strncmp(name, "pack_git2_", 10) == 0 || strncmp(name, "tmp_pack_", 9) == 0 ||
+	    strncmp(name, "tmp_idx_", 8) == 0)
+		return 1;
+	if (strncmp(name, "pack-", 5) != 0 || len < 10)
+		return 0;
+	if (strcmp(name + len - 5, ".pack") == 0)
+		snprintf(other, sizeof(other), "%s/%.*s.idx", dir, (int)(len - 5), name);
+	else if (strcmp(name + len - 4, ".idx") == 0)
+		snprintf(other, sizeof(other), "%s/%.*s.pack", dir, (int)(len - 4), name);
+	else
+		return 0;
+	return lstat(other, &st) != 0 && errno == ENOENT;
 }
 
 /* Remove the files in dir (and, when deep, its subfolders) named as is() says, last changed before t. */
-static void remove_stale(const char *dir, const struct timespec *t, int (*is)(const char *), int deep, int depth)
+static void remove_stale(const char *dir, const struct timespec *t, int (*is)(const char *, const char *), int deep,
+                         int depth)
 {
 	DIR *d;
 	struct dirent *e;
@@ -290,7 +312,7 @@ static void remove_stale(const char *dir, const struct timespec *t, int (*is)(co
 			continue;
 		if (S_ISDIR(st.st_mode) && deep)
 			remove_stale(path, t, is, deep, depth + 1);
-		else if (S_ISREG(st.st_mode) && is(e->d_name) && older(&st, t))
+		else if (S_ISREG(st.st_mode) && is(dir, e->d_name) && older(&st, t))
 			unlink(path); /* if this fails, the write that needs it says which file and what to do */
 	}
 	closedir(d);
@@ -325,9 +347,9 @@ int wk_repo_open(wk_repo **out, const char *path)
 	remove_stale(path, &since, is_lock, 0, 0);
 	snprintf(refs, sizeof(refs), "%s/refs", path);
 	remove_stale(refs, &since, is_lock, 1, 0);
-	/* So is a pack or index that a killed command was writing: it would stay for ever. */
+	/* So is what a killed command left of a pack it was writing or deleting: it would stay for ever. */
 	snprintf(refs, sizeof(refs), "%s/objects/pack", path);
-	remove_stale(refs, &since, is_pack_temp, 0, 0);
+	remove_stale(refs, &since, is_pack_leftover, 0, 0);
 	if (git_repository_open_bare(&r->repo, path) < 0 && git_repository_init(&r->repo, path, 1) < 0) {
 		rc = git_fail_at(r->path, WK_EIO, "cannot open the local mirror of the regional repository");
 		wk_repo_free(r);
@@ -1472,6 +1494,20 @@ static int merge_packs(wk_repo *r, const char *gitdir, const char *what)
 	char config[4300];
 
 	no_deltas_file(r, config, sizeof(config));
+	if (gitdir != r->path) {
+		/*
+		 * What a killed merge or push left in a shared regional
+		 * repository: another device may be writing it now, so only
+		 * what is a day old goes (the mirror's go at wk_repo_open).
+		 */
+		struct timespec day_ago;
+		char dir[4300];
+
+		clock_gettime(CLOCK_REALTIME, &day_ago);
+		day_ago.tv_sec -= 24 * 60 * 60;
+		snprintf(dir, sizeof(dir), "%s/objects/pack", gitdir);
+		remove_stale(dir, &day_ago, is_pack_leftover, 0, 0);
+	}
 	if (wk_packs_merge(gitdir, config, fetch_budget(), MERGE_LEAST, &res) < 0) {
 		if (!r->warning[0])
 			snprintf(r->warning, sizeof(r->warning), "the packs of %s could not be merged (nothing was lost; the "

@@ -60,7 +60,8 @@ int wk_repo_create_regional(const char *path);
  * beside the mirror until it is freed, so that one wicket command at a time
  * uses the mirror (another one waiting up to 10 s, then WK_ELOCKED); holding
  * it, the libgit2 lock files ("*.lock" in the mirror's top folder and refs/)
- * and the packs being written (objects/pack/pack_git2_*) left by a command
+ * and the packs being written or deleted (objects/pack/pack_git2_*, an
+ * index without its pack or a pack without its index) left by a command
  * that was killed or failed are removed.
  */
 int wk_repo_open(wk_repo **out, const char *path);

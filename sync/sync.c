@@ -52,13 +52,22 @@ static void problem(wk_sync_report *rep, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Merge the mirror's smallest packs at the end of a sync; its failure is a warning, not the sync's. */
-static void tidy(wk_repo *repo, wk_sync_report *rep)
+/*
+ * Merge the mirror's smallest packs at the end of a sync (rc: the sync's
+ * result so far); its failure is a warning, not the sync's, and leaves the
+ * sync's own error (an offline sync's) as it was.
+ */
+static void tidy(wk_repo *repo, wk_sync_report *rep, int rc)
 {
+	char why[4096];
+
+	snprintf(why, sizeof(why), "%s", rc < 0 ? wk_error_msg() : "");
 	if (wk_repo_tidy(repo) < 0)
 		problem(rep, "%s", wk_error_msg());
 	else if (wk_repo_warning(repo)[0])
 		problem(rep, "%s", wk_repo_warning(repo));
+	if (rc < 0)
+		wk_error_set(rc, "%s", why);
 }
 
 /*
@@ -745,7 +754,7 @@ int wk_sync_device(wk_store *st, wk_repo *repo, wk_ledger_keys *k, wk_trust **tr
 		rc = seen_set(st, own_track, tip);
 out:
 	if (rc == 0 || rep->offline)
-		tidy(repo, rep);
+		tidy(repo, rep, rc);
 	free(site);
 	free(device);
 	return rc;
@@ -778,7 +787,7 @@ int wk_sync_region_pull(wk_store *region, const char *dir, wk_repo *repo, wk_led
 		return wk_error_set(a.failed, "%s", a.failure);
 	/* Then every ref: those taken already have nothing new. */
 	if ((rc = wk_repo_refs(repo, TRACK "sites/", take_ref, &a)) == 0)
-		tidy(repo, rep);
+		tidy(repo, rep, rc);
 	return rc;
 }
 

@@ -12,10 +12,14 @@
 #   - Killed at the first and the last of each run of the same call (write,
 #     fsync, link, rename, unlink) in either repository's pack folder during
 #     such a sync, the next syncs and the region's pull succeed, every change
-#     is held exactly once, and no half-written pack is left in the mirror.
+#     is held exactly once, and no half-written or half-deleted pack is left
+#     in the mirror.
 #   - A disk full during a merge is a warning, not a failed sync; nothing is
 #     deleted, and the next sync merges.
-#   - Packs of the fetch batch size or more are never merged.
+#   - Offline, a merge that fails does not hide the offline notice.
+#   - What a killed merge or push left in the regional repository is
+#     removed once it is a day old (in the mirror, at once).
+#   - Packs of half the fetch batch size or more are never merged.
 #   - A pull from the regional repository that finds a pack gone (another
 #     device merged it away meanwhile) reads its objects from the merged pack.
 set -u
@@ -130,7 +134,10 @@ for k in $kills; do
 		sound "$repo" || problems="$problems $repo is not sound"
 	done
 	left=$(find "$MIRROR/objects/pack" -name 'pack_git2_*' | head -1)
-	[ -z "$left" ] || problems="$problems the next sync left a half-written pack in the mirror: $left"
+	for f in "$MIRROR"/objects/pack/pack-*.idx "$MIRROR"/objects/pack/pack-*.pack; do
+		[ -e "${f%.*}.idx" ] && [ -e "${f%.*}.pack" ] || left="$left $f"
+	done
+	[ -z "$left" ] || problems="$problems the next sync left half a pack in the mirror: $left"
 	if [ -n "$problems" ]; then
 		echo "killed at point $k ($(grep '^fault' "$T/kill.log")): $problems"
 		bad=1
@@ -145,7 +152,7 @@ restore merge
 "$WICKET" -C "$A" sync >/dev/null 2>&1
 smalls "$MIRROR"
 m=$(npacks "$MIRROR")
-FAULT_ONLY=$MIRROR/objects/pack/ inject enospc 1 "$T/full.log" -C "$A" sync
+FAULT_ONLY=$MIRROR/objects/pack/ inject enospc-once 1 "$T/full.log" -C "$A" sync
 check "a disk full while merging does not fail the sync" test "$rc" -eq 0
 check "it warns that the mirror's packs could not be merged, and that nothing was lost" \
 	grep -q "the packs of the local mirror could not be merged (nothing was lost" "$ERR"
@@ -155,11 +162,36 @@ check "the mirror is sound" sound "$MIRROR"
 run -C "$A" sync
 check "the next sync merges, without a warning" test "$rc" -eq 0 -a ! -s "$ERR" -a "$(npacks "$MIRROR")" -lt "$m"
 
-# Packs of the fetch batch size or more are never merged.
+# Offline, a failed merge is not what the sync reports: the offline notice is.
+smalls "$MIRROR"
+"$WICKET" -C "$A" remote set "file://$T/not-there.git" >/dev/null
+FAULT_ONLY=$MIRROR/objects/pack/pack_git2_ inject enospc-once 1 "$T/offline.log" -C "$A" sync
+check "offline with a merge that fails: exit 3" test "$rc" -eq 3
+check "it says offline" grep -q "^wicket: offline: " "$ERR"
+check "the merge did fail" grep -q "^fault " "$T/offline.log"
+"$WICKET" -C "$A" remote set "file://$REPO" >/dev/null
+run -C "$A" sync
+check "back online, the next sync merges" test "$rc" -eq 0 -a ! -s "$ERR"
+
+# What a killed merge or push left in the regional repository goes once it is a day old.
+P=$REPO/objects/pack
+touch "$P/pack_git2_0123456789abcdef" "$P/pack-1111111111111111111111111111111111111111.pack"
+touch -d '2 days ago' "$P/pack_git2_fedcba9876543210" "$P/pack-2222222222222222222222222222222222222222.pack" \
+	"$P/pack-3333333333333333333333333333333333333333.idx"
+"$WICKET" -C "$A" baseline set 2.4 --status in_progress --owner "Owner leftovers" >/dev/null
+run -C "$A" sync
+check "a push removes a day-old temporary pack, half pack and lone index from the regional repository" \
+	test ! -e "$P/pack_git2_fedcba9876543210" -a ! -e "$P/pack-2222222222222222222222222222222222222222.pack" \
+	-a ! -e "$P/pack-3333333333333333333333333333333333333333.idx"
+check "and leaves what may still be being written" \
+	test -e "$P/pack_git2_0123456789abcdef" -a -e "$P/pack-1111111111111111111111111111111111111111.pack"
+rm -f "$P/pack_git2_0123456789abcdef" "$P/pack-1111111111111111111111111111111111111111.pack"
+
+# Packs of half the fetch batch size or more are never merged.
 smalls "$MIRROR"
 m=$(npacks "$MIRROR")
-WICKET_FETCH_BATCH_OBJECTS=3 "$WICKET" -C "$A" sync >"$OUT" 2>"$ERR"
-check "with a batch size of 3, packs of 3 objects stay" test "$(npacks "$MIRROR")" -eq "$m"
+WICKET_FETCH_BATCH_OBJECTS=6 "$WICKET" -C "$A" sync >"$OUT" 2>"$ERR"
+check "with a batch size of 6, packs of 3 objects stay" test "$(npacks "$MIRROR")" -eq "$m"
 run -C "$A" sync
 check "with the default batch size they are merged" test "$(npacks "$MIRROR")" -lt "$m"
 

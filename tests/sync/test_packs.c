@@ -44,7 +44,7 @@ static int packs(const char *dir)
 
 int main(void)
 {
-	char dir[] = "/tmp/wk-test-packs.XXXXXX";
+	char dir[64] = "/tmp/wk-test-packs.XXXXXX";
 	wk_packs_result res;
 
 	/* The plan. */
@@ -55,11 +55,16 @@ int main(void)
 	CHECK_EQ_INT(PLAN(100, 1, 1, 50), 2);      /* two equal small ones */
 	CHECK_EQ_INT(PLAN(100, 5, 6, 50), 2);      /* 5+6 = 11: 50 still at least twice that */
 	CHECK_EQ_INT(PLAN(100, 1, 1, 2, 50), 3);   /* 1+1 = 2 would break it with the 2: taken in */
-	CHECK_EQ_INT(PLAN(100, 3, 4, 12, 13), 4);  /* 3 and 4, then 12 (< 14), then 13 (< 38) */
+	CHECK_EQ_INT(PLAN(100, 3, 4, 12, 13), 4);  /* 13 is not twice 12: all four */
 	CHECK_EQ_INT(PLAN(100, 0, 0, 50), 2);      /* empty packs weigh one */
 	CHECK_EQ_INT(PLAN(5, 3, 3), 0);            /* 6 objects: over the cap */
 	CHECK_EQ_INT(PLAN(6, 3, 3, 3), 2);         /* as many of the smallest as fit */
 	CHECK_EQ_INT(PLAN(100, 30, 30, 30, 30), 3);
+	/* A big pack is not rewritten for a few new objects: 9,000 is more than twice 3 (or 48). */
+	CHECK_EQ_INT(PLAN(20000, 3, 9000), 0);
+	CHECK_EQ_INT(PLAN(20000, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 9000), 16);
+	CHECK_EQ_INT(PLAN(20000, 3, 9000, 9000, 9000), 3); /* two of 9,000 merge; cap leaves out the third */
+	CHECK_EQ_INT(PLAN(100, 20, 25, 40), 3);      /* 40 is less than twice 45: rewritten with them */
 
 	/* A repository with one commit per pack: three packs of 3 objects, one of 6. */
 	if (!mkdtemp(dir))
@@ -78,13 +83,13 @@ int main(void)
 	setenv("R", dir, 1);
 	CHECK_EQ_INT(packs(dir), 4);
 
-	/* Three packs may be merged (under a cap of 6): not when 4 are wanted. */
-	CHECK(wk_packs_merge(dir, NULL, 6, 4, &res) == 0);
+	/* Three packs may be merged (under a cap of 8, fewer than 4 objects): not when 4 are wanted. */
+	CHECK(wk_packs_merge(dir, NULL, 8, 4, &res) == 0);
 	CHECK_EQ_INT(res.merged, 0);
 	CHECK_EQ_INT(packs(dir), 4);
 
-	/* cap 6: the 6-object pack stays out; 3+3 fit, a third 3 would not. */
-	CHECK(wk_packs_merge(dir, NULL, 6, 2, &res) == 0);
+	/* cap 8: the 6-object pack stays out (half of 8 or more); 3+3 fit, a third 3 would not. */
+	CHECK(wk_packs_merge(dir, NULL, 8, 2, &res) == 0);
 	CHECK_EQ_INT(res.before, 4);
 	CHECK_EQ_INT(res.merged, 2);
 	CHECK_EQ_INT(res.objects, 6);
