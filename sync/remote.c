@@ -1494,20 +1494,6 @@ static int merge_packs(wk_repo *r, const char *gitdir, const char *what)
 	char config[4300];
 
 	no_deltas_file(r, config, sizeof(config));
-	if (gitdir != r->path) {
-		/*
-		 * What a killed merge or push left in a shared regional
-		 * repository: another device may be writing it now, so only
-		 * what is a day old goes (the mirror's go at wk_repo_open).
-		 */
-		struct timespec day_ago;
-		char dir[4300];
-
-		clock_gettime(CLOCK_REALTIME, &day_ago);
-		day_ago.tv_sec -= 24 * 60 * 60;
-		snprintf(dir, sizeof(dir), "%s/objects/pack", gitdir);
-		remove_stale(dir, &day_ago, is_pack_leftover, 0, 0);
-	}
 	if (wk_packs_merge(gitdir, config, fetch_budget(), MERGE_LEAST, &res) < 0) {
 		if (!r->warning[0])
 			snprintf(r->warning, sizeof(r->warning), "the packs of %s could not be merged (nothing was lost; the "
@@ -1515,6 +1501,22 @@ static int merge_packs(wk_repo *r, const char *gitdir, const char *what)
 		return 0;
 	}
 	return res.merged > 0;
+}
+
+/*
+ * What a killed merge or push left in the pack folder of a shared regional
+ * repository at gitdir: another device may be writing it now, so only what
+ * is a day old goes (the mirror's go at wk_repo_open).
+ */
+static void remove_regional_leftovers(const char *gitdir)
+{
+	struct timespec day_ago;
+	char dir[4300];
+
+	clock_gettime(CLOCK_REALTIME, &day_ago);
+	day_ago.tv_sec -= 24 * 60 * 60;
+	snprintf(dir, sizeof(dir), "%s/objects/pack", gitdir);
+	remove_stale(dir, &day_ago, is_pack_leftover, 0, 0);
 }
 
 int wk_repo_tidy(wk_repo *r)
@@ -1551,8 +1553,10 @@ int wk_repo_push(wk_repo *r, const wk_remote_options *o, const char *ref, int *a
 	rc = transfer(r, o, NULL, 0, ref, accepted);
 	if (rc == 0 && accepted && *accepted && (rc = sync_ref_folders(remote, ref, 1)) < 0)
 		*accepted = 0;
-	if (rc == 0 && accepted && *accepted)
+	if (rc == 0 && accepted && *accepted) {
+		remove_regional_leftovers(remote);
 		merge_packs(r, remote, "the regional repository");
+	}
 	/*
 	 * A lock that appeared during a push that failed other than on the lock
 	 * itself is the push's own (its child has exited): nothing else can hold it.
