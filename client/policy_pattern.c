@@ -237,8 +237,11 @@ static const char *match_backref(mstate *ms, const char *s, int digit)
 	int l = digit - '1';
 	size_t len;
 
-	if (l < 0 || l >= ms->level || ms->capture[l].len < 0)
+	if (l < 0 || l >= ms->level || ms->capture[l].len == CAP_UNFINISHED)
 		luaL_error(ms->L, "invalid capture index %%%d", l + 1);
+	/* A position capture holds no text: as in Lua, a reference to it never matches. */
+	if (ms->capture[l].len == CAP_POSITION)
+		return NULL;
 	len = (size_t)ms->capture[l].len;
 	if ((size_t)(ms->src_end - s) >= len && memcmp(ms->capture[l].init, s, len) == 0)
 		return s + len;
