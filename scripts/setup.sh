@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates
-  libsqlite3-dev sqlite3 libgit2-dev libarchive-dev libsodium-dev liblua5.4-dev libjansson-dev zlib1g-dev
+  libsqlite3-dev sqlite3 libgit2-dev libarchive-dev libsodium-dev liblua5.4-dev libjansson-dev zlib1g-dev libssl-dev
   # the sync tests start their own git servers on loopback (tests/sync/servers.sh)
   openssh-server openssh-client nginx fcgiwrap procps
   # the proof suite: libFuzzer (clang), network namespaces and links, core dumps, memory peaks

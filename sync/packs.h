@@ -21,20 +21,40 @@
  * the packs anew and finds the merged one (libgit2 does both, as git does;
  * tests/proof/test_pack_merge.sh deletes a pack as a pull opens it).
  *
- * A pack of half of `cap` objects or more (a large fetch writes packs of
- * `cap`) is never merged, a merge never makes a pack of more than `cap`
- * objects, and a pack at least twice the others of a merge together is
- * left out of it: the memory and time of one merge are bounded, and each
- * object rewritten comes with at least half as many new ones. Nothing is
- * merged until `least` packs may be: a merge costs a few fsyncs, which a
- * USB disk makes slow, and a few more packs cost a lookup little. The
- * number of packs is then under `least` plus the length of a progression
- * (at most log2(cap)) plus one for every cap/2 objects.
+ * The packs of fewer than half of `cap` objects (a large fetch writes packs
+ * of `cap`) are the small ones; a merge of them makes a pack of at most
+ * `cap` objects, and a pack at least twice the others of a merge together
+ * is left out of it: the memory and time of one merge are bounded, and
+ * each object rewritten comes with at least half as many new ones. Nothing
+ * is merged until `least` packs may be: a merge costs a few fsyncs, which a
+ * USB disk makes slow, and a few more packs cost a lookup little.
+ *
+ * The large packs, from half of `cap` to WK_PACKS_TIER times that, are
+ * merged the same way among themselves, into packs of at most
+ * WK_PACKS_TIER * `cap` objects, when the small ones have nothing to merge.
+ * Without that a long history kept one pack per `cap` objects for ever, and
+ * libgit2 1.5 lists a folder's packs in time that grows faster than their
+ * number (it compares each name found with every pack it holds): 3,000
+ * packs made a no-op sync 8x slower (docs/performance.md); a
+ * multi-pack-index did not help, libgit2 1.5 did not use it. Such a merge
+ * is rare, once per WK_PACKS_TIER * `cap` / 2 objects written or so: with
+ * the default `cap` of 20,000, 157,500 objects took 1.6 s and 41 MB (the
+ * memory is mostly libgit2's indexer, about 200 bytes an object, which is
+ * what bounds the tier). The number of packs is then under 2 * `least`
+ * plus the lengths of two progressions plus one for every
+ * WK_PACKS_TIER * `cap` / 2 objects.
+ *
+ * Merging copies the packs' entries as they are stored (packs.c), so it
+ * costs little more than reading them: libgit2's pack builder inflated and
+ * deflated every object again, 15.6 s and 145 MB for 178,500 objects.
  */
 #ifndef WK_PACKS_H
 #define WK_PACKS_H
 
 #include <stddef.h>
+
+/* How much larger the large packs' tier is than the small packs' (see above). */
+#define WK_PACKS_TIER 8
 
 struct git_repository;
 
@@ -54,13 +74,14 @@ typedef struct {
 /*
  * Merge the smallest packs of the bare repository at gitdir, as planned by
  * wk_packs_plan, when at least `least` of its packs may be merged (fewer
- * than cap/2 objects, no .keep file). config: a git configuration file to
- * read while packing (it turns the delta search off, see
- * wk_packs_no_deltas), or NULL. On failure the repository holds what it
- * held (perhaps one more pack, or a temporary file of libgit2's) and the
- * error says what failed.
+ * than cap/2 objects, no .keep file); else, the same way, its large packs
+ * (from cap/2 to WK_PACKS_TIER * cap/2 objects) under a cap of
+ * WK_PACKS_TIER * cap. The packs' entries are copied as they are stored,
+ * compressed (see packs.c). On failure the repository holds what it held
+ * (perhaps one more pack, or a temporary file of libgit2's) and the error
+ * says what failed.
  */
-int wk_packs_merge(const char *gitdir, const char *config, size_t cap, size_t least, wk_packs_result *out);
+int wk_packs_merge(const char *gitdir, size_t cap, size_t least, wk_packs_result *out);
 
 /*
  * Make packs of repo without the delta search, from a configuration file

@@ -1491,10 +1491,8 @@ static void clear_regional_lock(wk_repo *r, const wk_remote_options *o, const ch
 static int merge_packs(wk_repo *r, const char *gitdir, const char *what)
 {
 	wk_packs_result res;
-	char config[4300];
 
-	no_deltas_file(r, config, sizeof(config));
-	if (wk_packs_merge(gitdir, config, fetch_budget(), MERGE_LEAST, &res) < 0) {
+	if (wk_packs_merge(gitdir, fetch_budget(), MERGE_LEAST, &res) < 0) {
 		if (!r->warning[0])
 			snprintf(r->warning, sizeof(r->warning), "the packs of %s could not be merged (nothing was lost; the "
 			         "next sync tries again): %s", what, wk_error_msg());
