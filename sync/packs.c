@@ -270,6 +270,16 @@ static int damaged(const char *dir, const char *name, const char *what)
 	                    "nothing was merged ('git index-pack' may repair it)", dir, name, what);
 }
 
+/* Is sum the SHA-1 of data[0..len)? */
+static int sha1_matches(const unsigned char *data, size_t len, const unsigned char *sum)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	return EVP_Digest(data, len, md, &n, EVP_sha1(), NULL) == 1 && n == GIT_OID_RAWSZ &&
+	       memcmp(md, sum, GIT_OID_RAWSZ) == 0;
+}
+
 /* Read dir/name.idx (version 2) into *buf and add its objects to *all (*n of *cap) as pack p. */
 static int load_index(const char *dir, const char *name, uint32_t p, unsigned char **buf, object **all, size_t *n,
                       size_t *cap)
@@ -287,13 +297,24 @@ static int load_index(const char *dir, const char *name, uint32_t p, unsigned ch
 			close(fd);
 		return wk_error_set(WK_EIO, "cannot read '%s': %s", path, strerror(errno));
 	}
-	if (st.st_size < 8 + 1024 + 40 || !(*buf = malloc((size_t)st.st_size)) ||
-	    (got = pread(fd, *buf, (size_t)st.st_size, 0)) != st.st_size) {
+	if (st.st_size < 8 + 1024 + 40) {
 		close(fd);
-		return st.st_size < 8 + 1024 + 40 || got != st.st_size ? damaged(dir, name, "a short index")
-		                                                         : wk_error_set(WK_ELIMIT, "out of memory");
+		return damaged(dir, name, "a short index");
 	}
+	if (!(*buf = malloc((size_t)st.st_size))) {
+		close(fd);
+		return wk_error_set(WK_ELIMIT, "out of memory");
+	}
+	got = pread(fd, *buf, (size_t)st.st_size, 0);
 	close(fd);
+	if (got != st.st_size)
+		return damaged(dir, name, "a short index");
+	/*
+	 * The index's own checksum: a damaged object id could otherwise pass for
+	 * a duplicate of another pack's object, and its entry be dropped.
+	 */
+	if (!sha1_matches(*buf, (size_t)st.st_size - 20, *buf + st.st_size - 20))
+		return damaged(dir, name, "the index's checksum does not match it");
 	count = be32(*buf + 8 + 255 * 4);
 	need = 8 + 1024 + count * 28 + 40;
 	if (memcmp(*buf, "\377tOc\0\0\0\2", 8) != 0 || count > ((size_t)st.st_size - 1072) / 28 || need > (size_t)st.st_size)
@@ -335,7 +356,9 @@ static int load_index(const char *dir, const char *name, uint32_t p, unsigned ch
 
 typedef struct {
 	const char *gitdir, *dir;
-	const char *name;   /* the pack being copied: the indexer's complaints are about it */
+	const pack *v;      /* the packs merged, in the order they are copied */
+	const size_t *ends; /* ends[p]: the objects of packs 0..p copied (not counting duplicates) */
+	size_t k;
 	git_indexer *ix;
 	git_indexer_progress progress;
 	EVP_MD_CTX *sha1;   /* the pack's trailer: SHA-1 of all that comes before it */
@@ -344,19 +367,34 @@ typedef struct {
 	size_t used;
 } sink;
 
+/*
+ * The indexer refused the stream. A full or read-only disk is that; else
+ * an entry is damaged: the indexer had taken `received_objects` whole ones
+ * before it, which names the pack it came from, unless it failed only
+ * when resolving the deltas at the end.
+ */
+static int refused(const sink *o)
+{
+	const git_error *e = git_error_last();
+	const char *m = e && e->message ? e->message : "libgit2 failed";
+	size_t at = o->progress.received_objects, p;
+
+	if (strstr(m, "No space left") || strstr(m, "Read-only") || strstr(m, "Permission denied") ||
+	    strstr(m, "out of memory"))
+		return git_failed(o->gitdir, "writing the merged pack");
+	for (p = 0; p < o->k; p++)
+		if (at < o->ends[p])
+			return damaged(o->dir, o->v[p].name, m);
+	return wk_error_set(WK_ECORRUPT, "cannot merge the packs in '%s': one of them holds a damaged entry (%s); "
+	                    "nothing was merged ('git fsck' names it)", o->dir, m);
+}
+
 static int flush(sink *o)
 {
 	if (o->used && EVP_DigestUpdate(o->sha1, o->buf, o->used) != 1)
 		return wk_error_set(WK_EIO, "cannot checksum the merged pack");
-	if (o->used && git_indexer_append(o->ix, o->buf, o->used, &o->progress) < 0) {
-		const git_error *e = git_error_last();
-		const char *m = e && e->message ? e->message : "libgit2 failed";
-
-		/* The buffer holds only this pack's entries (flushed at the end of each): a refusal is about them. */
-		if (o->name && !strstr(m, "No space left") && !strstr(m, "Read-only") && !strstr(m, "Permission denied"))
-			return damaged(o->dir, o->name, m);
-		return git_failed(o->gitdir, "writing the merged pack");
-	}
+	if (o->used && git_indexer_append(o->ix, o->buf, o->used, &o->progress) < 0)
+		return refused(o);
 	o->used = 0;
 	return 0;
 }
@@ -389,8 +427,10 @@ static int copy_range(sink *o, int fd, uint64_t from, uint64_t to, unsigned char
 		if (got <= 0)
 			return got < 0 ? wk_error_set(WK_EIO, "cannot read %s/%s.pack: %s", dir, name, strerror(errno))
 			               : damaged(dir, name, "it ends early");
-		if (put(o, buf, (size_t)got) < 0)
-			return -1;
+		int rc;
+
+		if ((rc = put(o, buf, (size_t)got)) < 0)
+			return rc;
 		from += (uint64_t)got;
 	}
 	return 0;
@@ -500,9 +540,9 @@ static int concatenate(git_repository *repo, const char *gitdir, const char *dir
                        unsigned mode, char *merged, size_t merged_size, size_t *objects)
 {
 	git_indexer_options opts;
-	sink o = { gitdir, dir, NULL, NULL, { 0 }, NULL, 0, NULL, 0 };
+	sink o = { gitdir, dir, v, NULL, k, NULL, { 0 }, NULL, 0, NULL, 0 };
 	unsigned char **idx = calloc(k, sizeof(*idx)), head[12], trailer[EVP_MAX_MD_SIZE], *buf = NULL;
-	size_t n = 0, cap = 0, unique = 0, *start = calloc(k + 1, sizeof(*start)), i;
+	size_t n = 0, cap = 0, unique = 0, *start = calloc(k + 1, sizeof(*start)), *ends = calloc(k, sizeof(*ends)), i;
 	uint32_t *order = NULL;
 	object *all = NULL;
 	git_odb *odb = NULL;
@@ -510,7 +550,7 @@ static int concatenate(git_repository *repo, const char *gitdir, const char *dir
 	int rc = 0;
 
 	git_indexer_options_init(&opts, GIT_INDEXER_OPTIONS_VERSION);
-	if (!idx || !start || !(buf = malloc(1 << 16)) || !(o.buf = malloc(SINK_BUFFER))) {
+	if (!idx || !start || !ends || !(buf = malloc(1 << 16)) || !(o.buf = malloc(SINK_BUFFER))) {
 		rc = wk_error_set(WK_ELIMIT, "out of memory");
 		goto out;
 	}
@@ -539,6 +579,12 @@ static int concatenate(git_repository *repo, const char *gitdir, const char *dir
 	}
 	free(order);
 	order = NULL;
+	for (i = 0; i < k; i++) {
+		ends[i] = i ? ends[i - 1] : 0;
+		for (size_t j = start[i]; j < start[i + 1]; j++)
+			ends[i] += all[j].kept == j;
+	}
+	o.ends = ends;
 
 	if (git_repository_odb(&odb, repo) < 0 || git_indexer_new(&o.ix, dir, mode, odb, &opts) < 0) {
 		rc = git_failed(gitdir, "starting a pack");
@@ -555,19 +601,17 @@ static int concatenate(git_repository *repo, const char *gitdir, const char *dir
 	head[11] = (unsigned char)unique;
 	if ((rc = put(&o, head, sizeof(head))) < 0)
 		goto out;
-	for (i = 0; i < k; i++) {
-		o.name = v[i].name;
-		if ((rc = copy_pack(&o, dir, v[i].name, all, start[i], start[i + 1], buf, 1 << 16)) < 0 ||
-		    (rc = flush(&o)) < 0)
+	for (i = 0; i < k; i++)
+		if ((rc = copy_pack(&o, dir, v[i].name, all, start[i], start[i + 1], buf, 1 << 16)) < 0)
 			goto out;
-	}
-	o.name = NULL;
+	if ((rc = flush(&o)) < 0)
+		goto out;
 	if (EVP_DigestFinal_ex(o.sha1, trailer, &tlen) != 1 || tlen != GIT_OID_RAWSZ) {
 		rc = wk_error_set(WK_EIO, "cannot checksum the merged pack");
 		goto out;
 	}
 	if (git_indexer_append(o.ix, trailer, tlen, &o.progress) < 0 || git_indexer_commit(o.ix, &o.progress) < 0) {
-		rc = git_failed(gitdir, "writing the merged pack");
+		rc = refused(&o);
 		goto out;
 	}
 	snprintf(merged, merged_size, "pack-%s", git_indexer_name(o.ix));
@@ -580,6 +624,7 @@ out:
 		free(idx[i]);
 	free(idx);
 	free(start);
+	free(ends);
 	free(order);
 	free(all);
 	free(buf);
@@ -600,6 +645,8 @@ int wk_packs_merge(const char *gitdir, size_t cap, size_t least, wk_packs_result
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (cap > (size_t)1 << 32) /* a batch size from the environment: no overflow in the tiers below */
+		cap = (size_t)1 << 32;
 	if (snprintf(dir, sizeof(dir), "%s/objects/pack", gitdir) >= (int)sizeof(dir))
 		return wk_error_set(WK_ELIMIT, "the path '%s' is too long", gitdir);
 	/* The small packs first; the large ones only when the small ones have nothing to merge. */

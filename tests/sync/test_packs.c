@@ -179,9 +179,13 @@ int main(void)
 	CHECK_EQ_INT(packs(dir), 3);
 	CHECK(wk_packs_merge(dir, 8, 4, &res) == 0); /* not while fewer than least */
 	CHECK_EQ_INT(res.merged, 0);
-	/* A damaged entry: the merge stops, with the pack named, and every pack stays. */
-	CHECK(sh("p=$(ls $R/objects/pack/*.pack | head -1) && printf 'XXXXXXXX' | "
-	         "dd of=$p bs=1 seek=40 conv=notrunc 2>/dev/null"));
+	/*
+	 * A damaged entry, the last of the pack copied first (the indexer sees
+	 * it only with the next pack's bytes): the merge stops, with that pack
+	 * named, and every pack stays.
+	 */
+	CHECK(sh("p=$(ls $R/objects/pack/*.pack | head -1) && printf 'XXXX' | "
+	         "dd of=$p bs=1 seek=$(($(stat -c %s $p) - 24)) conv=notrunc 2>/dev/null"));
 	CHECK(sh("ls $R/objects/pack/*.pack | head -1 | xargs basename >$R.damaged"));
 	CHECK_EQ_INT(wk_packs_merge(dir, 8, 3, &res), WK_ECORRUPT);
 	CHECK_CONTAINS(wk_error_msg(), "does not match its index");
@@ -197,6 +201,13 @@ int main(void)
 		CHECK(name[0] != '\0');
 		CHECK_CONTAINS(wk_error_msg(), name); /* the damaged pack, by name */
 	}
+	CHECK_EQ_INT(packs(dir), 3);
+	CHECK(sh("rm -rf $R && cp -a ${R%/t.git}/t-copy.git $R"));
+	/* A damaged index (an object id changed): its checksum refuses it before anything is copied. */
+	CHECK(sh("i=$(ls $R/objects/pack/*.idx | tail -1) && chmod u+w $i && printf 'X' | "
+	         "dd of=$i bs=1 seek=1040 conv=notrunc 2>/dev/null"));
+	CHECK_EQ_INT(wk_packs_merge(dir, 8, 3, &res), WK_ECORRUPT);
+	CHECK_CONTAINS(wk_error_msg(), "the index's checksum does not match it");
 	CHECK_EQ_INT(packs(dir), 3);
 	CHECK(sh("rm -rf $R && cp -a ${R%/t.git}/t-copy.git $R"));
 	merges(dir, 8, 3, 3, 18, 1);
