@@ -423,12 +423,11 @@ static int copy_range(sink *o, int fd, uint64_t from, uint64_t to, unsigned char
 	while (from < to) {
 		size_t want = to - from < size ? (size_t)(to - from) : size;
 		ssize_t got = pread(fd, buf, want, (off_t)from);
+		int rc;
 
 		if (got <= 0)
 			return got < 0 ? wk_error_set(WK_EIO, "cannot read %s/%s.pack: %s", dir, name, strerror(errno))
 			               : damaged(dir, name, "it ends early");
-		int rc;
-
 		if ((rc = put(o, buf, (size_t)got)) < 0)
 			return rc;
 		from += (uint64_t)got;
@@ -464,7 +463,7 @@ static int copy_pack(sink *o, const char *dir, const char *name, object *all, si
 	for (size_t i = first; i < last && rc == 0; i++) {
 		object *ob = &all[i];
 		uint64_t start = ob->offset, end = i + 1 < last ? all[i + 1].offset : end_data, ofs;
-		size_t pos = 1, got, len = 0;
+		size_t pos = 1, got, len = 0, sized;
 		unsigned char c;
 		int type;
 
@@ -494,6 +493,7 @@ static int copy_pack(sink *o, const char *dir, const char *name, object *all, si
 			continue;
 		}
 		/* An offset delta: its base is in this pack, that far before it. */
+		sized = pos; /* the type and size, kept as they are */
 		c = h[pos++];
 		ofs = c & 127;
 		while ((c & 0x80) && pos < got && ofs < ((uint64_t)1 << 56)) {
@@ -518,9 +518,7 @@ static int copy_pack(sink *o, const char *dir, const char *name, object *all, si
 			len = 1;
 			while (ofs >>= 7)
 				dist[sizeof(dist) - ++len] = 0x80 | (--ofs & 127);
-			for (pos = 1; h[pos - 1] & 0x80; pos++)
-				;
-			if ((rc = put(o, h, pos)) < 0 || (rc = put(o, dist + sizeof(dist) - len, len)) < 0)
+			if ((rc = put(o, h, sized)) < 0 || (rc = put(o, dist + sizeof(dist) - len, len)) < 0)
 				break;
 			rc = copy_range(o, fd, start + hdr, end, buf, size, dir, name);
 		}
